@@ -1,0 +1,170 @@
+package bot
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"zhenggai/store"
+)
+
+// The outbox: every message the bot sends is first a row in deliveries,
+// written in the transaction of the change that causes it. Workers claim due
+// rows with FOR UPDATE SKIP LOCKED (so several replicas share the work),
+// send them through the adapter and record the platform's message id. A
+// worker that dies leaves its rows "sending" until their lease runs out, and
+// then another worker sends them: delivery is at least once, and a duplicate
+// can only come from a crash between the platform's answer and our record.
+
+const (
+	deliveryLease    = 2 * time.Minute
+	deliveryBatch    = 64
+	deliveryAttempts = 8
+)
+
+// enqueue writes the outgoing messages as deliveries.
+func (b *Bot) enqueue(ctx context.Context, tx *store.Store, outs []Outgoing) error {
+	_, err := b.Enqueue(ctx, tx, outs)
+	return err
+}
+
+// Enqueue writes outgoing messages as deliveries in st's transaction and
+// returns how many were new (a message whose key was queued before is
+// dropped). Call Wake after the transaction commits.
+func (b *Bot) Enqueue(ctx context.Context, st *store.Store, outs []Outgoing) (int, error) {
+	n := 0
+	now := b.clock.Now()
+	for _, o := range outs {
+		payload, err := json.Marshal(o.Message)
+		if err != nil {
+			return n, fmt.Errorf("bot: encode message: %w", err)
+		}
+		d := &store.Delivery{
+			Platform: string(o.To.Platform), ChatID: o.To.ChatID, UserID: o.To.UserID,
+			Payload: payload, Subject: o.Subject, NextAttemptAt: now,
+		}
+		if o.Key != "" {
+			key := o.Key
+			d.Key = &key
+		}
+		fresh, err := st.EnqueueDelivery(ctx, d)
+		if err != nil {
+			return n, err
+		}
+		if fresh {
+			n++
+		}
+	}
+	return n, nil
+}
+
+// Wake tells the delivery loop there is work.
+func (b *Bot) Wake() {
+	select {
+	case b.wake <- struct{}{}:
+	default:
+	}
+}
+
+// RunDeliveries sends due deliveries until ctx is done, waking on Wake and
+// every second.
+func (b *Bot) RunDeliveries(ctx context.Context) {
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		for {
+			n, err := b.DeliverDue(ctx)
+			if err != nil && ctx.Err() == nil {
+				b.log.ErrorContext(ctx, "Delivery pass failed", slog.Any("error", err))
+			}
+			if n < deliveryBatch || err != nil {
+				break
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-b.wake:
+		case <-tick.C:
+		}
+	}
+}
+
+// DeliverDue claims one batch of due deliveries, sends them and records the
+// outcome. It returns how many it claimed.
+func (b *Bot) DeliverDue(ctx context.Context) (int, error) {
+	ds, err := b.store.ClaimDeliveries(ctx, b.clock.Now(), deliveryLease, deliveryBatch)
+	if err != nil {
+		return 0, err
+	}
+	for _, d := range ds {
+		if err := b.deliver(ctx, d); err != nil {
+			return len(ds), err
+		}
+	}
+	return len(ds), nil
+}
+
+// deliver sends one delivery and records the outcome.
+func (b *Bot) deliver(ctx context.Context, d *store.Delivery) error {
+	ad := b.adapters[Platform(d.Platform)]
+	if ad == nil {
+		return b.store.RetryDelivery(ctx, d.ID, "platform "+d.Platform+" is not enabled", time.Time{})
+	}
+	var m Message
+	if err := json.Unmarshal(d.Payload, &m); err != nil {
+		return b.store.RetryDelivery(ctx, d.ID, "bad payload: "+err.Error(), time.Time{})
+	}
+	to := Target{Platform: Platform(d.Platform), ChatID: d.ChatID, UserID: d.UserID}
+	var ref MessageRef
+	var err error
+	if m.File != nil {
+		fs, ok := ad.(FileSender)
+		if !ok {
+			err = fmt.Errorf("%w: %w", ErrPermanent, ErrNotSupported)
+		} else {
+			ref, err = fs.SendFile(ctx, to, m.File)
+		}
+	} else {
+		ref, err = ad.Send(ctx, to, &m)
+	}
+	now := b.clock.Now()
+	if err == nil {
+		b.metrics.DeliveriesSent.WithLabelValues(d.Platform).Inc()
+		id := ref.MessageID
+		if ref.Token != "" {
+			id += "|" + ref.Token
+		}
+		return b.store.MarkDeliverySent(ctx, d.ID, id, now)
+	}
+	permanent := errors.Is(err, ErrPermanent) || d.Attempts >= deliveryAttempts
+	b.metrics.DeliveriesFailed.WithLabelValues(d.Platform, fmt.Sprint(permanent)).Inc()
+	b.log.WarnContext(ctx, "Delivery failed", slog.Int64("delivery_id", d.ID), slog.String("platform", d.Platform),
+		slog.Int("attempt", d.Attempts), slog.Bool("permanent", permanent), slog.Any("error", err))
+	if permanent {
+		return b.store.RetryDelivery(ctx, d.ID, err.Error(), time.Time{})
+	}
+	backoff := time.Duration(1<<min(d.Attempts, 10)) * time.Second
+	var rl *RateLimitedError
+	if errors.As(err, &rl) && rl.RetryAfter > 0 {
+		backoff = rl.RetryAfter
+	}
+	return b.store.RetryDelivery(ctx, d.ID, err.Error(), now.Add(backoff))
+}
+
+// ParseMessageRef splits a delivery's recorded message id back into a
+// MessageRef.
+func ParseMessageRef(d *store.Delivery) MessageRef {
+	ref := MessageRef{Platform: Platform(d.Platform), ChatID: d.ChatID}
+	ref.MessageID = d.MessageID
+	for i := 0; i < len(d.MessageID); i++ {
+		if d.MessageID[i] == '|' {
+			ref.MessageID, ref.Token = d.MessageID[:i], d.MessageID[i+1:]
+			break
+		}
+	}
+	return ref
+}

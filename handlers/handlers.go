@@ -1,0 +1,73 @@
+// Package handlers is what the bot does: the ledger, monthly reports,
+// approvals, reminders, digests, the enterprise relay, exports. It is pure
+// of platforms: it sees bot.Request and answers with cards.
+package handlers
+
+import (
+	"context"
+	"log/slog"
+	"strings"
+
+	"zhenggai/bot"
+	"zhenggai/cards"
+)
+
+// Deps is what handlers need besides the request.
+type Deps struct {
+	Logger *slog.Logger
+	Clock  bot.Clock
+}
+
+// Register adds every command and card action to rt. It is the one list of
+// what the bot understands.
+func Register(rt *bot.Router, d Deps) {
+	h := &handler{deps: d}
+	rt.PublicCommand(h.help, "帮助", "help", "菜单", "?", "？")
+	rt.Fallback(h.fallback)
+}
+
+type handler struct {
+	deps Deps
+}
+
+// help lists what the asker can do.
+func (h *handler) help(_ context.Context, r *bot.Request) (*bot.Reply, error) {
+	c := &cards.Card{Title: "整改助手 · 使用帮助", Tone: cards.ToneInfo}
+	var lines []string
+	switch {
+	case r.Contact != nil:
+		lines = []string{
+			"直接发送文字，即可联系贵企业的联系领导（联百企驻百站）。",
+			"**联系人**：查看联系领导的姓名、职务和电话",
+			"**我的诉求**：查看尚未办结的诉求",
+		}
+	case r.Person != nil:
+		lines = []string{
+			"**台账**：查看本单位专项整治工作台账（群聊中请 @整改助手）",
+			"**新增问题**：登记新的问题线索",
+			"**月报**：报送本月阶段性工作进展情况（每月23日前）",
+			"**进展：…**：为最近操作的问题补充进展",
+			"**导出台账** / **导出月报**：获取 Excel 文件",
+		}
+		if r.Roles.IsLeader() || r.Roles.Office {
+			lines = append(lines, "**待审批**：查看等待您审批的销号、延期申请", "**摘要**：查看今日摘要")
+		}
+	default:
+		lines = []string{"您的账号尚未登记。请向市局专项整治办公室索取绑定码，然后发送“绑定 绑定码”。"}
+	}
+	c.Blocks = append(c.Blocks, cards.MD(strings.Join(lines, "\n")))
+	return bot.CardReply(c), nil
+}
+
+// fallback answers text that matches no command.
+func (h *handler) fallback(_ context.Context, r *bot.Request) (*bot.Reply, error) {
+	return bot.TextReply("没有理解“%s”。发送“帮助”查看可用功能。", truncate(r.Event.Text, 20)), nil
+}
+
+func truncate(s string, n int) string {
+	rs := []rune(s)
+	if len(rs) <= n {
+		return s
+	}
+	return string(rs[:n]) + "…"
+}

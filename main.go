@@ -1,0 +1,419 @@
+// Command zhenggai is 整改通: a chat-bot that runs a transport bureau's
+// rectification campaign inside Feishu, DingTalk and WeCom. main wires the
+// packages together; it is the only place that sees them all.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"zhenggai/bot"
+	"zhenggai/bot/config"
+	"zhenggai/handlers"
+	"zhenggai/store"
+)
+
+const usage = `整改通 zhenggai: the rectification campaign bot.
+
+Usage:
+  zhenggai serve                                  migrate, then run the bot
+  zhenggai migrate                                apply database migrations
+  zhenggai campaign apply -f FILE                 create or update the campaign from a YAML file
+  zhenggai campaign code (--person KEY | --enterprise KEY --contact NAME) [--days N]
+                                                  issue a single-use binding code
+  zhenggai ledger export -o FILE.xlsx [--unit KEY]
+  zhenggai ledger import -f FILE.xlsx
+  zhenggai report monthly --period YYYY-MM -o FILE.xlsx
+  zhenggai tick --now RFC3339                     run what the scheduler would run at that instant
+  zhenggai audit verify                           check the audit log's hash chain
+  zhenggai doctor                                 check configuration, database and platforms
+  zhenggai healthcheck [URL]                      exit 0 when /healthz answers (for container health checks)
+
+Configuration comes from the environment (see README.md).
+`
+
+// errUsage makes run print the usage and exit 2.
+var errUsage = errors.New("usage")
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// run executes one command and returns the exit status.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	err := dispatch(ctx, args, getenv, stdout)
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, errUsage):
+		fmt.Fprint(stderr, usage)
+		return 2
+	default:
+		fmt.Fprintf(stderr, "zhenggai: %v\n", err)
+		return 1
+	}
+}
+
+func dispatch(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	if len(args) == 0 {
+		return errUsage
+	}
+	cmd, rest := args[0], args[1:]
+	if cmd == "healthcheck" {
+		return healthcheck(ctx, rest, getenv)
+	}
+	if cmd == "help" || cmd == "-h" || cmd == "--help" {
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	known := map[string]bool{"serve": true, "migrate": true, "campaign": true, "ledger": true, "report": true,
+		"tick": true, "audit": true, "doctor": true}
+	if !known[cmd] {
+		return errUsage
+	}
+	cfg, err := config.Load(getenv, os.ReadFile)
+	if err != nil {
+		return err
+	}
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	log := newLogger(cfg, os.Stderr)
+	slog.SetDefault(log)
+	pool, err := store.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	st := store.New(pool)
+	a := &app{cfg: cfg, log: log, pool: pool, store: st, stdout: stdout}
+
+	switch cmd {
+	case "serve":
+		return a.serve(ctx)
+	case "migrate":
+		return a.migrate(ctx)
+	case "campaign":
+		return a.campaign(ctx, rest)
+	case "audit":
+		if len(rest) != 1 || rest[0] != "verify" {
+			return errUsage
+		}
+		return a.auditVerify(ctx)
+	case "doctor":
+		return a.doctor(ctx)
+	case "tick", "ledger", "report":
+		return fmt.Errorf("%s: not available in this build yet", cmd)
+	}
+	return errUsage
+}
+
+// app holds what every command shares.
+type app struct {
+	cfg    *config.Config
+	log    *slog.Logger
+	pool   *pgxpool.Pool
+	store  *store.Store
+	stdout io.Writer
+}
+
+func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(cfg.LogLevel))
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+func (a *app) migrate(ctx context.Context) error {
+	applied, err := a.store.Migrate(ctx)
+	if err != nil {
+		return err
+	}
+	v, err := a.store.SchemaVersion(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(a.stdout, "migrations applied: %v; schema version %d\n", applied, v)
+	return nil
+}
+
+func (a *app) campaign(ctx context.Context, args []string) error {
+	if len(args) == 0 {
+		return errUsage
+	}
+	switch args[0] {
+	case "apply":
+		fs := flag.NewFlagSet("campaign apply", flag.ContinueOnError)
+		file := fs.String("f", "", "campaign YAML file")
+		if err := fs.Parse(args[1:]); err != nil || *file == "" {
+			return errUsage
+		}
+		data, err := os.ReadFile(*file)
+		if err != nil {
+			return err
+		}
+		f, err := handlers.ParseCampaignFile(*file, data)
+		if err != nil {
+			return err
+		}
+		if _, err := a.store.Migrate(ctx); err != nil {
+			return err
+		}
+		res, err := handlers.ApplyCampaign(ctx, a.store, f, store.System)
+		if err != nil {
+			return fmt.Errorf("campaign apply: %w (nothing was changed)", err)
+		}
+		fmt.Fprintf(a.stdout, "campaign %s applied: %s\n", f.Campaign.Key, res)
+		return nil
+	case "code":
+		fs := flag.NewFlagSet("campaign code", flag.ContinueOnError)
+		person := fs.String("person", "", "person key")
+		ent := fs.String("enterprise", "", "enterprise key")
+		contact := fs.String("contact", "", "contact name")
+		days := fs.Int("days", 7, "days the code stays valid")
+		if err := fs.Parse(args[1:]); err != nil {
+			return errUsage
+		}
+		code, who, err := handlers.IssueBindCode(ctx, a.store, *person, *ent, *contact, time.Now().Add(time.Duration(*days)*24*time.Hour))
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(a.stdout, "%s\t%s\t有效期至 %s\n", code.Code, who, code.ExpiresAt.Format("2006-01-02 15:04"))
+		return nil
+	}
+	return errUsage
+}
+
+func (a *app) auditVerify(ctx context.Context) error {
+	n, err := a.store.VerifyAudit(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(a.stdout, "audit chain ok: %d rows\n", n)
+	return nil
+}
+
+// buildBot wires the router, the handlers and every configured adapter.
+func (a *app) buildBot(clock bot.Clock) (*bot.Bot, error) {
+	rt := bot.NewRouter()
+	handlers.Register(rt, handlers.Deps{Logger: a.log, Clock: clock})
+	b, err := bot.New(bot.Config{Store: a.store, Router: rt, Logger: a.log, Clock: clock})
+	if err != nil {
+		return nil, err
+	}
+	if err := a.addAdapters(b); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// addAdapters enables each platform whose credentials are set, and the
+// simulator when none is.
+func (a *app) addAdapters(b *bot.Bot) error {
+	// Feishu (bot/feishu), DingTalk (bot/dingtalk) and WeCom (bot/wecom) are
+	// added here as their adapters land.
+	var missing []string
+	if a.cfg.FeishuEnabled() {
+		missing = append(missing, "feishu")
+	}
+	if a.cfg.DingTalkEnabled() {
+		missing = append(missing, "dingtalk")
+	}
+	if a.cfg.WeComEnabled() {
+		missing = append(missing, "wecom")
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("platform adapters not in this build: %s", strings.Join(missing, ", "))
+	}
+	return nil
+}
+
+func (a *app) serve(ctx context.Context) error {
+	applied, err := a.store.Migrate(ctx)
+	if err != nil {
+		return err
+	}
+	if len(applied) > 0 {
+		a.log.Info("Migrations applied", slog.Any("versions", applied))
+	}
+	b, err := a.buildBot(bot.SystemClock{})
+	if err != nil {
+		return err
+	}
+	srv := bot.NewServer(a.cfg.HTTPAddr, b)
+	ln, err := srv.Listen()
+	if err != nil {
+		return err
+	}
+	a.log.Info("Serving", slog.String("addr", ln.Addr().String()), slog.Bool("simulator", a.cfg.SimEnabled()))
+	if a.cfg.SimEnabled() {
+		fmt.Fprintf(a.stdout, "整改通 simulator: http://%s/sim/\n", displayAddr(ln.Addr().String()))
+	}
+
+	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	var wg sync.WaitGroup
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+	for _, ad := range b.Adapters() {
+		if r, ok := ad.(bot.Runner); ok {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if err := r.Run(runCtx, b); err != nil {
+					a.log.Error("Long connection stopped", slog.String("platform", string(ad.Platform())), slog.Any("error", err))
+				}
+			}()
+		}
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		b.RunDeliveries(runCtx)
+	}()
+
+	select {
+	case <-ctx.Done():
+		a.log.Info("Shutting down")
+	case err := <-serveErr:
+		cancel()
+		wg.Wait()
+		return err
+	}
+	// Fixed order: stop taking callbacks, let in-flight ones finish, then
+	// stop long connections, the scheduler and the delivery workers, then
+	// the database pool (deferred).
+	shutCtx, shutCancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer shutCancel()
+	if err := srv.Shutdown(shutCtx); err != nil {
+		a.log.Warn("HTTP shutdown", slog.Any("error", err))
+	}
+	a.log.Debug("HTTP server stopped")
+	cancel()
+	wg.Wait()
+	a.log.Info("Stopped")
+	return nil
+}
+
+func displayAddr(addr string) string {
+	if strings.HasPrefix(addr, "[::]:") {
+		return "127.0.0.1:" + strings.TrimPrefix(addr, "[::]:")
+	}
+	if strings.HasPrefix(addr, "0.0.0.0:") {
+		return "127.0.0.1:" + strings.TrimPrefix(addr, "0.0.0.0:")
+	}
+	return addr
+}
+
+func (a *app) doctor(ctx context.Context) error {
+	w := a.stdout
+	fmt.Fprintln(w, "Configuration:")
+	for _, line := range strings.Split(strings.TrimSpace(a.cfg.String()), "\n") {
+		fmt.Fprintln(w, "  "+line)
+	}
+	ok := true
+	check := func(name string, good bool, info string) {
+		mark := "ok  "
+		if !good {
+			mark, ok = "FAIL", false
+		}
+		fmt.Fprintf(w, "[%s] %s: %s\n", mark, name, info)
+	}
+	if err := a.store.Ping(ctx); err != nil {
+		check("database", false, err.Error())
+		return errors.New("doctor found problems")
+	}
+	check("database", true, "answers")
+	if v, err := a.store.SchemaVersion(ctx); err != nil {
+		check("schema", false, "not migrated (run zhenggai migrate)")
+	} else {
+		check("schema", true, fmt.Sprintf("version %d", v))
+	}
+	if c, err := a.store.CurrentCampaign(ctx); err != nil {
+		check("campaign", false, "none applied (run zhenggai campaign apply -f FILE)")
+	} else {
+		check("campaign", true, fmt.Sprintf("%s (%s)", c.Name, c.Key))
+	}
+	platforms := []string{}
+	for _, p := range []struct {
+		name string
+		on   bool
+	}{{"feishu", a.cfg.FeishuEnabled()}, {"dingtalk", a.cfg.DingTalkEnabled()}, {"wecom", a.cfg.WeComEnabled()}} {
+		if p.on {
+			platforms = append(platforms, p.name)
+		}
+	}
+	if len(platforms) == 0 {
+		check("platforms", true, "none configured: the simulator is on at /sim/")
+	} else {
+		check("platforms", true, strings.Join(platforms, ", "))
+	}
+	b, err := a.buildBot(bot.SystemClock{})
+	if err != nil {
+		check("bot", false, err.Error())
+	} else {
+		for _, ad := range b.Adapters() {
+			if d, isDoctor := ad.(bot.Doctor); isDoctor {
+				for _, c := range d.Doctor(ctx) {
+					check(string(ad.Platform())+": "+c.Name, c.OK, c.Info)
+				}
+			}
+		}
+	}
+	if !ok {
+		return errors.New("doctor found problems")
+	}
+	return nil
+}
+
+// healthcheck asks /healthz of the local server: the container image has no
+// curl, so the binary checks itself.
+func healthcheck(ctx context.Context, args []string, getenv func(string) string) error {
+	url := "http://127.0.0.1" + portOf(getenv("HTTP_ADDR")) + "/healthz"
+	if len(args) > 0 {
+		url = args[0]
+	}
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("healthcheck: %w", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("healthcheck: %s answered %d", url, resp.StatusCode)
+	}
+	return nil
+}
+
+func portOf(addr string) string {
+	if addr == "" {
+		return ":8080"
+	}
+	if i := strings.LastIndex(addr, ":"); i >= 0 {
+		return addr[i:]
+	}
+	return ":" + addr
+}

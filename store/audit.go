@@ -1,0 +1,161 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// Actor is who made a change and through which platform message; the zero
+// Actor is the system itself (the CLI, the scheduler).
+type Actor struct {
+	PersonID  int64
+	Platform  string
+	Account   string
+	MessageID string
+}
+
+// System is the actor of changes made by the CLI or the scheduler.
+var System = Actor{Platform: "system", Account: "zhenggai"}
+
+// AuditParams is one audit row to append.
+type AuditParams struct {
+	Actor    Actor
+	Entity   string // "ledger_item", "monthly_report", "campaign", …
+	EntityID string
+	Action   string // "create", "update", "close", …
+	Old, New any    // marshalled to JSON; nil for none
+}
+
+// AppendAudit appends one row to the hash-chained audit log. Call it inside
+// the transaction that makes the change; it holds the chain's head lock until
+// that transaction ends, so keep it the transaction's last statement.
+func (s *Store) AppendAudit(ctx context.Context, p AuditParams) error {
+	oldJSON, err := auditJSON(p.Old)
+	if err != nil {
+		return err
+	}
+	newJSON, err := auditJSON(p.New)
+	if err != nil {
+		return err
+	}
+	var person *int64
+	if p.Actor.PersonID != 0 {
+		person = &p.Actor.PersonID
+	}
+	platform := p.Actor.Platform
+	if platform == "" {
+		platform = "system"
+	}
+	_, err = s.db.Exec(ctx, `SELECT audit_append($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+		person, platform, p.Actor.Account, p.Actor.MessageID, p.Entity, p.EntityID, p.Action, oldJSON, newJSON)
+	return wrap("append audit", err)
+}
+
+func auditJSON(v any) ([]byte, error) {
+	if v == nil {
+		return nil, nil
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("store: audit value: %w", err)
+	}
+	return b, nil
+}
+
+// AuditEntry is one row of the audit log.
+type AuditEntry struct {
+	ID        int64
+	At        time.Time
+	PersonID  *int64
+	Platform  string
+	Account   string
+	MessageID string
+	Entity    string
+	EntityID  string
+	Action    string
+	Old, New  []byte
+}
+
+// AuditEntries returns the rows about one entity, oldest first.
+func (s *Store) AuditEntries(ctx context.Context, entity, entityID string) ([]AuditEntry, error) {
+	rows, err := s.db.Query(ctx, `
+		SELECT id, at, person_id, platform, account, message_id, entity, entity_id, action, old, new
+		FROM audit_log
+		WHERE entity = $1 AND entity_id = $2
+		ORDER BY id`, entity, entityID)
+	if err != nil {
+		return nil, wrap("audit entries", err)
+	}
+	defer rows.Close()
+	var out []AuditEntry
+	for rows.Next() {
+		var e AuditEntry
+		if err := rows.Scan(&e.ID, &e.At, &e.PersonID, &e.Platform, &e.Account, &e.MessageID, &e.Entity, &e.EntityID, &e.Action, &e.Old, &e.New); err != nil {
+			return nil, wrap("audit entries", err)
+		}
+		out = append(out, e)
+	}
+	return out, wrap("audit entries", rows.Err())
+}
+
+// AuditBreak is the first bad link of the chain.
+type AuditBreak struct {
+	ID     int64
+	Reason string
+}
+
+func (b *AuditBreak) Error() string {
+	return fmt.Sprintf("store: audit chain broken at row %d: %s", b.ID, b.Reason)
+}
+
+// VerifyAudit walks the chain in id order and returns the number of rows
+// checked, or an *AuditBreak naming the first bad link: a row whose hash does
+// not match its columns (edited), whose prev_hash is not the hash of the row
+// before it (deleted or inserted rows), or a head that is not the last row
+// (the newest rows deleted).
+func (s *Store) VerifyAudit(ctx context.Context) (int64, error) {
+	rows, err := s.db.Query(ctx, `
+		SELECT id, prev_hash, hash,
+		       audit_row_hash(id, at, person_id, platform, account, message_id, entity,
+		                      entity_id, action, old, new, prev_hash) AS expect
+		FROM audit_log
+		ORDER BY id`)
+	if err != nil {
+		return 0, wrap("verify audit", err)
+	}
+	defer rows.Close()
+	var (
+		n        int64
+		lastID   int64
+		lastHash = []byte{}
+	)
+	for rows.Next() {
+		var id int64
+		var prev, hash, expect []byte
+		if err := rows.Scan(&id, &prev, &hash, &expect); err != nil {
+			return n, wrap("verify audit", err)
+		}
+		if string(prev) != string(lastHash) {
+			return n, &AuditBreak{ID: id, Reason: fmt.Sprintf("its previous hash does not match row %d (a row was deleted or inserted)", lastID)}
+		}
+		if string(hash) != string(expect) {
+			return n, &AuditBreak{ID: id, Reason: "its content does not match its hash (the row was altered)"}
+		}
+		lastID, lastHash = id, hash
+		n++
+	}
+	if err := rows.Err(); err != nil {
+		return n, wrap("verify audit", err)
+	}
+	var headID int64
+	var headHash []byte
+	if err := s.db.QueryRow(ctx, `SELECT last_id, last_hash FROM audit_head`).Scan(&headID, &headHash); err != nil {
+		return n, wrap("verify audit head", err)
+	}
+	if headID != lastID || string(headHash) != string(lastHash) {
+		return n, &AuditBreak{ID: headID, Reason: fmt.Sprintf("the chain's head names row %d but the last row is %d (rows were deleted)", headID, lastID)}
+	}
+	return n, nil
+}

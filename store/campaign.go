@@ -1,0 +1,165 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+)
+
+// MonthlyReportSettings is the campaign file's monthly_report.
+type MonthlyReportSettings struct {
+	DueDay           int    `json:"due_day"`
+	From             string `json:"from"`
+	Until            string `json:"until"`
+	RemindDaysBefore []int  `json:"remind_days_before"`
+	RemindAt         string `json:"remind_at"`
+}
+
+// DigestSettings is the campaign file's digest.
+type DigestSettings struct {
+	At           string `json:"at"`
+	WorkdaysOnly bool   `json:"workdays_only"`
+	// Quiet sends a digest even when nothing is new.
+	Quiet bool `json:"quiet,omitempty"`
+}
+
+// CampaignSettings are the campaign's schedules and clocks.
+type CampaignSettings struct {
+	MonthlyReport      MonthlyReportSettings `json:"monthly_report"`
+	Digest             DigestSettings        `json:"digest"`
+	RequestAnswerHours int                   `json:"request_answer_hours"`
+}
+
+// Campaign is one 专项整治 with its calendar.
+type Campaign struct {
+	ID            int64
+	Key           string
+	Name          string
+	Timezone      string
+	OfficeUnitKey string
+	Settings      CampaignSettings
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+}
+
+// Location returns the campaign's time zone, or Asia/Shanghai when its name
+// is unknown to this machine.
+func (c *Campaign) Location() *time.Location {
+	if loc, err := time.LoadLocation(c.Timezone); err == nil {
+		return loc
+	}
+	return time.FixedZone("CST", 8*3600)
+}
+
+const campaignColumns = `id, key, name, timezone, office_unit_key, settings, created_at, updated_at`
+
+func scanCampaign(row interface{ Scan(...any) error }) (*Campaign, error) {
+	var c Campaign
+	var settings []byte
+	if err := row.Scan(&c.ID, &c.Key, &c.Name, &c.Timezone, &c.OfficeUnitKey, &settings, &c.CreatedAt, &c.UpdatedAt); err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal(settings, &c.Settings); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+// CampaignByKey returns the campaign with key.
+func (s *Store) CampaignByKey(ctx context.Context, key string) (*Campaign, error) {
+	c, err := scanCampaign(s.db.QueryRow(ctx, `SELECT `+campaignColumns+` FROM campaigns WHERE key = $1`, key))
+	return c, wrap("campaign by key", err)
+}
+
+// CampaignByID returns the campaign with id.
+func (s *Store) CampaignByID(ctx context.Context, id int64) (*Campaign, error) {
+	c, err := scanCampaign(s.db.QueryRow(ctx, `SELECT `+campaignColumns+` FROM campaigns WHERE id = $1`, id))
+	return c, wrap("campaign by id", err)
+}
+
+// Campaigns returns every campaign, newest first.
+func (s *Store) Campaigns(ctx context.Context) ([]*Campaign, error) {
+	rows, err := s.db.Query(ctx, `SELECT `+campaignColumns+` FROM campaigns ORDER BY id DESC`)
+	if err != nil {
+		return nil, wrap("campaigns", err)
+	}
+	defer rows.Close()
+	var out []*Campaign
+	for rows.Next() {
+		c, err := scanCampaign(rows)
+		if err != nil {
+			return nil, wrap("campaigns", err)
+		}
+		out = append(out, c)
+	}
+	return out, wrap("campaigns", rows.Err())
+}
+
+// CurrentCampaign returns the most recently created campaign: a deployment
+// serves one campaign at a time.
+func (s *Store) CurrentCampaign(ctx context.Context) (*Campaign, error) {
+	c, err := scanCampaign(s.db.QueryRow(ctx, `SELECT `+campaignColumns+` FROM campaigns ORDER BY id DESC LIMIT 1`))
+	return c, wrap("current campaign", err)
+}
+
+// UpsertCampaign creates or updates the campaign with c.Key and sets c.ID.
+func (s *Store) UpsertCampaign(ctx context.Context, c *Campaign) error {
+	settings, err := json.Marshal(c.Settings)
+	if err != nil {
+		return wrap("upsert campaign", err)
+	}
+	err = s.db.QueryRow(ctx, `
+		INSERT INTO campaigns (key, name, timezone, office_unit_key, settings)
+		VALUES ($1, $2, $3, $4, $5)
+		ON CONFLICT (key) DO UPDATE
+		   SET name = excluded.name, timezone = excluded.timezone,
+		       office_unit_key = excluded.office_unit_key, settings = excluded.settings,
+		       updated_at = now()
+		RETURNING id`, c.Key, c.Name, c.Timezone, c.OfficeUnitKey, settings).Scan(&c.ID)
+	return wrap("upsert campaign", err)
+}
+
+// Phase is one stage of the campaign calendar.
+type Phase struct {
+	ID         int64
+	CampaignID int64
+	Position   int
+	Name       string
+	StartsOn   time.Time
+	EndsOn     *time.Time
+}
+
+// Phases returns the campaign's phases in order.
+func (s *Store) Phases(ctx context.Context, campaignID int64) ([]Phase, error) {
+	rows, err := s.db.Query(ctx, `
+		SELECT id, campaign_id, position, name, starts_on, ends_on
+		FROM phases WHERE campaign_id = $1 ORDER BY position`, campaignID)
+	if err != nil {
+		return nil, wrap("phases", err)
+	}
+	defer rows.Close()
+	var out []Phase
+	for rows.Next() {
+		var p Phase
+		if err := rows.Scan(&p.ID, &p.CampaignID, &p.Position, &p.Name, &p.StartsOn, &p.EndsOn); err != nil {
+			return nil, wrap("phases", err)
+		}
+		out = append(out, p)
+	}
+	return out, wrap("phases", rows.Err())
+}
+
+// ReplacePhases sets the campaign's phases to ps, in order.
+func (s *Store) ReplacePhases(ctx context.Context, campaignID int64, ps []Phase) error {
+	if _, err := s.db.Exec(ctx, `DELETE FROM phases WHERE campaign_id = $1`, campaignID); err != nil {
+		return wrap("replace phases", err)
+	}
+	for i, p := range ps {
+		if _, err := s.db.Exec(ctx, `
+			INSERT INTO phases (campaign_id, position, name, starts_on, ends_on)
+			VALUES ($1, $2, $3, $4, $5)`, campaignID, i, p.Name, p.StartsOn, p.EndsOn); err != nil {
+			return wrap("replace phases", err)
+		}
+	}
+	return nil
+}
