@@ -229,17 +229,21 @@ func (a *app) buildBot(clock bot.Clock) (*bot.Bot, error) {
 // addAdapters enables each platform whose credentials are set, and the
 // simulator when none is.
 func (a *app) addAdapters(b *bot.Bot) error {
-	// Feishu (bot/feishu), DingTalk (bot/dingtalk) and WeCom (bot/wecom) are
-	// added here as their adapters land.
 	var missing []string
 	if a.cfg.FeishuEnabled() {
+		// ADAPTER:feishu (bot/feishu, issue 7) replaces this line.
 		missing = append(missing, "feishu")
 	}
 	if a.cfg.DingTalkEnabled() {
+		// ADAPTER:dingtalk (bot/dingtalk, issue 8) replaces this line.
 		missing = append(missing, "dingtalk")
 	}
 	if a.cfg.WeComEnabled() {
+		// ADAPTER:wecom (bot/wecom, issue 9) replaces this line.
 		missing = append(missing, "wecom")
+	}
+	if a.cfg.SimEnabled() {
+		// ADAPTER:sim (bot/sim, issue 3) goes here.
 	}
 	if len(missing) > 0 {
 		return fmt.Errorf("platform adapters not in this build: %s", strings.Join(missing, ", "))

@@ -23,6 +23,9 @@ type Deps struct {
 func Register(rt *bot.Router, d Deps) {
 	h := &handler{deps: d}
 	rt.PublicCommand(h.help, "帮助", "help", "菜单", "?", "？")
+	h.registerLedger(rt)
+	h.registerReminders(rt)
+	h.registerEnterprise(rt)
 	rt.Fallback(h.fallback)
 }
 

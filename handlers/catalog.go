@@ -1,0 +1,28 @@
+package handlers
+
+import "zhenggai/cards"
+
+// NamedCard is one card the product sends, built from fixed sample data.
+type NamedCard struct {
+	Name string
+	Card *cards.Card
+}
+
+// CardCatalog returns a sample of every card the handlers build, so that
+// each platform's renderer can be checked (golden files, limits) against all
+// of them without a database.
+func CardCatalog() []NamedCard {
+	var out []NamedCard
+	out = append(out, helpSampleCards()...)
+	out = append(out, ledgerSampleCards()...)
+	out = append(out, reminderSampleCards()...)
+	out = append(out, enterpriseSampleCards()...)
+	return out
+}
+
+func helpSampleCards() []NamedCard {
+	c := &cards.Card{Title: "整改助手 · 使用帮助", Tone: cards.ToneInfo, Blocks: []cards.Block{
+		cards.MD("**台账**：查看本单位专项整治工作台账（群聊中请 @整改助手）\n**月报**：报送本月阶段性工作进展情况（每月23日前）"),
+	}}
+	return []NamedCard{{Name: "help", Card: c}}
+}
