@@ -256,9 +256,7 @@ func ParseCampaignFile(name string, data []byte) (*CampaignFile, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(&f); err != nil {
-		msg := strings.TrimPrefix(err.Error(), "yaml: ")
-		msg = strings.ReplaceAll(msg, "unmarshal errors:\n  ", "")
-		return nil, fmt.Errorf("%w: %s: %s", ErrBadCampaignFile, name, msg)
+		return nil, fmt.Errorf("%w:\n%s", ErrBadCampaignFile, yamlProblems(name, err))
 	}
 	var problems []string
 	bad := func(line int, format string, args ...any) {
@@ -444,4 +442,33 @@ func ParseCampaignFile(name string, data []byte) (*CampaignFile, error) {
 		return nil, fmt.Errorf("%w:\n%s", ErrBadCampaignFile, strings.Join(problems, "\n"))
 	}
 	return &f, nil
+}
+
+var (
+	lineRe    = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
+	unknownRe = regexp.MustCompile(`^field (\S+) not found in type \S+$`)
+)
+
+// yamlProblems turns the YAML decoder's errors into one "file:line: problem"
+// per line.
+func yamlProblems(name string, err error) string {
+	msg := strings.TrimPrefix(err.Error(), "yaml: unmarshal errors:\n")
+	var out []string
+	for _, l := range strings.Split(msg, "\n") {
+		l = strings.TrimSpace(l)
+		if l == "" {
+			continue
+		}
+		m := lineRe.FindStringSubmatch(l)
+		if m == nil {
+			out = append(out, fmt.Sprintf("%s: %s", name, strings.TrimPrefix(l, "yaml: ")))
+			continue
+		}
+		problem := m[2]
+		if u := unknownRe.FindStringSubmatch(problem); u != nil {
+			problem = fmt.Sprintf("unknown key %q", u[1])
+		}
+		out = append(out, fmt.Sprintf("%s:%s: %s", name, m[1], problem))
+	}
+	return strings.Join(out, "\n")
 }
