@@ -293,6 +293,11 @@ func (a *app) serve(ctx context.Context) error {
 		defer wg.Done()
 		b.RunDeliveries(runCtx)
 	}()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		b.RunHousekeeping(runCtx)
+	}()
 
 	select {
 	case <-ctx.Done():
