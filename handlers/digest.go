@@ -1,0 +1,352 @@
+package handlers
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"zhenggai/bot"
+	"zhenggai/cards"
+	"zhenggai/store"
+)
+
+// The daily digest: at digest.at on workdays each leader gets, for his
+// units, the countdown to the next milestone, this month's report status,
+// overdue and due-soon items, approvals waiting for him and enterprise
+// requests waiting for him with their age; the office gets the
+// campaign-wide version. A digest whose facts are the same as the last one
+// the person got, or that has nothing to act on, is not sent (unless
+// digest.quiet). The command 摘要 shows the asker's digest at any time.
+
+const (
+	digestSoonDays = 7 // items due within this many days are "due soon"
+	digestTop      = 3 // items, approvals listed per unit
+	digestRequests = 5 // requests listed per leader
+)
+
+// digestData is the campaign-wide state a digest is cut from, loaded in one
+// query per kind.
+type digestData struct {
+	c         *store.Campaign
+	day       time.Time
+	now       time.Time
+	next      *store.Milestone
+	period    string
+	due       time.Time
+	missing   map[int64]bool // units without this period's report
+	urgency   map[int64]*store.UnitUrgency
+	approvals map[int64]*store.UnitApprovals
+	requests  map[int64]*store.OwnerRequests
+}
+
+func loadDigestData(ctx context.Context, st *store.Store, c *store.Campaign, now time.Time) (*digestData, error) {
+	d := &digestData{c: c, now: now, day: dayOf(now, c.Location()), missing: map[int64]bool{}}
+	ms, err := st.Milestones(ctx, c.ID)
+	if err != nil {
+		return nil, err
+	}
+	for _, m := range ms {
+		if !civil(m.DueOn).Before(d.day) {
+			d.next = m
+			break
+		}
+	}
+	periods, dues := reportPeriods(c)
+	if i := slices.Index(periods, d.day.Format("2006-01")); i >= 0 {
+		d.period, d.due = periods[i], dues[i]
+		mr, err := st.MissingReports(ctx, c.ID, []string{d.period})
+		if err != nil {
+			return nil, err
+		}
+		for _, m := range mr {
+			d.missing[m.UnitID] = true
+		}
+	}
+	if d.urgency, err = st.ItemUrgency(ctx, c.ID, d.day, d.day.AddDate(0, 0, digestSoonDays), digestTop); err != nil {
+		return nil, err
+	}
+	if d.approvals, err = st.PendingApprovals(ctx, c.ID, digestTop); err != nil {
+		return nil, err
+	}
+	if d.requests, err = st.WaitingRequests(ctx, c.ID, digestRequests); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// digestCard builds the digest of units (nil means campaign-wide) and of
+// owner's enterprise requests (nil means every leader's). It returns the
+// card, a fingerprint of its facts, and whether it holds anything to act on.
+func (d *digestData) digestCard(title, who string, units []*store.Unit, all bool, owner *int64) (*cards.Card, string, bool) {
+	var facts []string
+	actionable := false
+	c := &cards.Card{Title: title + " · " + dateLabel(d.day), Subtitle: who, Tone: cards.ToneInfo}
+	add := func(s string) { c.Blocks = append(c.Blocks, cards.MD(s)) }
+	if d.next != nil {
+		add(fmt.Sprintf("**下一节点**：%s %s（%s）", dateLabel(civil(d.next.DueOn)), d.next.Title, countdown(civil(d.next.DueOn), d.day)))
+	}
+	names := map[int64]string{}
+	for _, u := range units {
+		names[u.ID] = u.Name
+	}
+	if d.period != "" {
+		var done, missing []string
+		for _, u := range units {
+			if u.IsOffice {
+				continue
+			}
+			if d.missing[u.ID] {
+				missing = append(missing, u.Name)
+			} else {
+				done = append(done, u.Name)
+			}
+		}
+		if len(done)+len(missing) > 0 {
+			line := fmt.Sprintf("**%s月报**（%s截止，%s）：已报 %d 个", periodLabel(d.period), dateLabel(d.due), countdown(d.due, d.day), len(done))
+			if len(missing) > 0 {
+				line += fmt.Sprintf("，**未报 %d 个**：%s", len(missing), joinNames(missing, 12))
+				facts = append(facts, "missing:"+strings.Join(missing, ","))
+				if !d.day.Before(d.due.AddDate(0, 0, -digestSoonDays)) {
+					actionable = true
+				}
+			} else if len(units) <= 3 {
+				line += "：" + joinNames(done, 3)
+			}
+			add(line)
+		}
+	}
+	var overdue, soon int
+	var top []store.UrgentItem
+	var approvals int
+	var apps []store.PendingApproval
+	for _, u := range units {
+		if ur := d.urgency[u.ID]; ur != nil {
+			overdue += ur.Overdue
+			soon += ur.DueSoon
+			top = append(top, ur.Top...)
+		}
+		if ap := d.approvals[u.ID]; ap != nil {
+			approvals += ap.Count
+			apps = append(apps, ap.Oldest...)
+		}
+	}
+	if overdue+soon > 0 {
+		actionable = true
+		sort.Slice(top, func(i, j int) bool { return top[i].DueOn.Before(top[j].DueOn) })
+		lines := []string{fmt.Sprintf("**逾期问题 %d 条，%d 天内到期 %d 条**", overdue, digestSoonDays, soon)}
+		for i, it := range top {
+			if i == 5 {
+				break
+			}
+			lines = append(lines, fmt.Sprintf("- %s %s %s（%s）", it.Number, names[it.UnitID], truncate(it.Description, 24), countdown(civil(it.DueOn), d.day)))
+		}
+		for _, it := range top {
+			facts = append(facts, fmt.Sprintf("item:%d:%v", it.ID, civil(it.DueOn).Before(d.day)))
+		}
+		facts = append(facts, fmt.Sprintf("items:%d:%d", overdue, soon))
+		add(strings.Join(lines, "\n"))
+	}
+	if approvals > 0 {
+		actionable = true
+		sort.Slice(apps, func(i, j int) bool { return apps[i].RequestedAt.Before(apps[j].RequestedAt) })
+		lines := []string{fmt.Sprintf("**待审批 %d 项**", approvals)}
+		for i, a := range apps {
+			if i == 5 {
+				break
+			}
+			kind := map[string]string{"close": "销号", "extend": "延期"}[a.Kind]
+			lines = append(lines, fmt.Sprintf("- %s 申请%s（已等待 %s）", a.ItemNumber, kind, age(a.RequestedAt, d.now)))
+			facts = append(facts, fmt.Sprintf("approval:%d", a.RequestID))
+		}
+		facts = append(facts, fmt.Sprintf("approvals:%d", approvals))
+		add(strings.Join(lines, "\n"))
+	}
+	var reqs []store.WaitingRequest
+	nReqs := 0
+	for id, o := range d.requests {
+		if all || (owner != nil && id == *owner) {
+			nReqs += o.Count
+			reqs = append(reqs, o.Oldest...)
+		}
+	}
+	if nReqs > 0 {
+		actionable = true
+		sort.Slice(reqs, func(i, j int) bool { return reqs[i].Since.Before(reqs[j].Since) })
+		lines := []string{fmt.Sprintf("**企业诉求待回复 %d 件**", nReqs)}
+		for i, r := range reqs {
+			if i == digestRequests {
+				break
+			}
+			lines = append(lines, fmt.Sprintf("- %s %s（已等待 %s）", r.Number, r.Enterprise, age(r.Since, d.now)))
+			facts = append(facts, fmt.Sprintf("request:%d", r.ID))
+		}
+		facts = append(facts, fmt.Sprintf("requests:%d", nReqs))
+		add(strings.Join(lines, "\n"))
+	}
+	if !actionable {
+		add("今日暂无需要您处理的事项。")
+	} else if overdue > 0 {
+		c.Tone = cards.ToneWarning
+	}
+	var buttons []cards.Button
+	for _, u := range units {
+		if len(buttons) == 3 || all {
+			break
+		}
+		buttons = append(buttons, cards.Button{Text: "台账 · " + u.Name, Action: "ledger.show", Params: map[string]string{"unit": u.Key, "page": "1"}})
+	}
+	if len(buttons) > 0 {
+		c.Blocks = append(c.Blocks, cards.ButtonsBlock(buttons...))
+	}
+	sum := sha256.Sum256([]byte(strings.Join(facts, "|")))
+	return c, hex.EncodeToString(sum[:6]), actionable
+}
+
+// age renders how long since t: 26 小时, 3 天.
+func age(t, now time.Time) string {
+	h := int(now.Sub(t).Hours())
+	switch {
+	case h < 1:
+		return "不到 1 小时"
+	case h < 48:
+		return fmt.Sprintf("%d 小时", h)
+	default:
+		return fmt.Sprintf("%d 天", h/24)
+	}
+}
+
+// planDigests plans the day's digests.
+func (h *handler) planDigests(ctx context.Context, run *bot.PlanRun) ([]bot.Outgoing, error) {
+	e, err := newPlanEnv(ctx, run)
+	if err != nil {
+		return nil, err
+	}
+	ds := e.c.Settings.Digest
+	if ds.WorkdaysOnly && !isWorkday(e.day) {
+		return nil, nil
+	}
+	d, err := loadDigestData(ctx, run.Store, e.c, run.Occurrence)
+	if err != nil {
+		return nil, err
+	}
+	// Who gets one: every unit leader, every leader with waiting requests,
+	// and the office's people (campaign-wide).
+	leads := map[int64][]*store.Unit{}
+	var extra []int64
+	for _, u := range e.units {
+		if u.LeaderID != nil && !u.IsOffice {
+			leads[*u.LeaderID] = append(leads[*u.LeaderID], u)
+		}
+	}
+	for owner := range d.requests {
+		if _, ok := leads[owner]; !ok {
+			leads[owner] = nil
+			extra = append(extra, owner)
+		}
+	}
+	officeIDs := map[int64]bool{}
+	if e.office != nil {
+		for _, id := range append([]*int64{e.office.LeaderID, e.office.LiaisonID}, ptrs(e.office.MemberIDs)...) {
+			if id != nil {
+				officeIDs[*id] = true
+			}
+		}
+	}
+	if err := e.loadPeople(ctx, extra); err != nil {
+		return nil, err
+	}
+	type pending struct {
+		person  *store.Person
+		subject string
+		card    *cards.Card
+		fp      string
+		kind    string
+	}
+	var all []pending
+	var subjects []string
+	for id, units := range leads {
+		p := e.people[id]
+		if p == nil {
+			continue
+		}
+		owner := id
+		c, fp, actionable := d.digestCard("每日摘要", p.Name, units, false, &owner)
+		if !actionable && !ds.Quiet {
+			continue
+		}
+		subject := "digest:" + e.c.Key + ":" + p.Key
+		all = append(all, pending{p, subject, c, fp, "digest"})
+		subjects = append(subjects, subject)
+	}
+	for id := range officeIDs {
+		p := e.people[id]
+		if p == nil {
+			continue
+		}
+		c, fp, actionable := d.digestCard("全市每日摘要", p.Name, e.units, true, nil)
+		if !actionable && !ds.Quiet {
+			continue
+		}
+		subject := "digest-office:" + e.c.Key + ":" + p.Key
+		all = append(all, pending{p, subject, c, fp, "digest-office"})
+		subjects = append(subjects, subject)
+	}
+	last, err := run.Store.LastKeysBySubject(ctx, subjects)
+	if err != nil {
+		return nil, err
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i].subject < all[j].subject })
+	for _, x := range all {
+		if !ds.Quiet && strings.Contains(last[x.subject], ":fp:"+x.fp+":") {
+			continue // nothing new since the last digest
+		}
+		id := x.person.ID
+		key := fmt.Sprintf("%s:%s:%s:fp:%s", x.kind, e.c.Key, e.day.Format(time.DateOnly), x.fp)
+		e.toPerson(&id, key, x.subject, x.card)
+	}
+	return e.out, nil
+}
+
+func ptrs(ids []int64) []*int64 {
+	out := make([]*int64, len(ids))
+	for i := range ids {
+		out[i] = &ids[i]
+	}
+	return out
+}
+
+// showDigest answers 摘要 and digest.show: the asker's digest now.
+func (h *handler) showDigest(ctx context.Context, r *bot.Request) (*bot.Reply, error) {
+	if r.Campaign == nil {
+		return nil, bot.Refuse("尚未配置专项整治活动。")
+	}
+	if r.Person == nil || (!r.Roles.Office && !r.Roles.IsLeader() && len(r.Roles.Liaises) == 0 && len(r.Roles.Member) == 0) {
+		return nil, bot.Refuse("每日摘要仅向单位领导、联络人和市局专项整治办公室提供。")
+	}
+	d, err := loadDigestData(ctx, r.Store, r.Campaign, r.Now)
+	if err != nil {
+		return nil, err
+	}
+	units, err := r.Store.Units(ctx, r.Campaign.ID)
+	if err != nil {
+		return nil, err
+	}
+	if r.Roles.Office {
+		c, _, _ := d.digestCard("全市每日摘要", r.Person.Name, units, true, nil)
+		return bot.CardReply(c), nil
+	}
+	var mine []*store.Unit
+	for _, u := range units {
+		if slices.Contains(r.Roles.Leads, u.ID) || slices.Contains(r.Roles.Liaises, u.ID) || slices.Contains(r.Roles.Member, u.ID) {
+			mine = append(mine, u)
+		}
+	}
+	id := r.Person.ID
+	c, _, _ := d.digestCard("每日摘要", r.Person.Name, mine, false, &id)
+	return bot.CardReply(c), nil
+}
