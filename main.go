@@ -118,7 +118,9 @@ func dispatch(ctx context.Context, args []string, getenv func(string) string, st
 		return a.auditVerify(ctx)
 	case "doctor":
 		return a.doctor(ctx)
-	case "tick", "ledger", "report":
+	case "tick":
+		return a.tick(ctx, rest)
+	case "ledger", "report":
 		return fmt.Errorf("%s: not available in this build yet", cmd)
 	}
 	return errUsage
@@ -298,6 +300,11 @@ func (a *app) serve(ctx context.Context) error {
 		defer wg.Done()
 		b.RunHousekeeping(runCtx)
 	}()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		a.newScheduler(b).Run(runCtx)
+	}()
 
 	select {
 	case <-ctx.Done():
@@ -319,6 +326,49 @@ func (a *app) serve(ctx context.Context) error {
 	cancel()
 	wg.Wait()
 	a.log.Info("Stopped")
+	return nil
+}
+
+// newScheduler returns the scheduler of reminders and digests over b.
+func (a *app) newScheduler(b *bot.Bot) *bot.Scheduler {
+	return bot.NewScheduler(bot.SchedulerConfig{Bot: b, Logger: a.log,
+		Planner: handlers.NewPlanner(handlers.Deps{Logger: a.log, Clock: b.Clock()})})
+}
+
+// ticker returns what the simulator's clock panel runs: a tick at an
+// instant, answering a short Chinese summary.
+func (a *app) ticker(b *bot.Bot) func(context.Context, time.Time) (string, error) {
+	return a.newScheduler(b).Tick
+}
+
+// tick runs, as of --now, each schedule's latest occurrence not yet run,
+// sends the deliveries and waits for them.
+func (a *app) tick(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("tick", flag.ContinueOnError)
+	nowFlag := fs.String("now", "", "the instant to run at (RFC3339); default now")
+	if err := fs.Parse(args); err != nil || fs.NArg() > 0 {
+		return errUsage
+	}
+	now := time.Now()
+	if *nowFlag != "" {
+		t, err := time.Parse(time.RFC3339, *nowFlag)
+		if err != nil {
+			return fmt.Errorf("tick: --now %q is not RFC3339 (2023-06-20T09:00:00+08:00)", *nowFlag)
+		}
+		now = t
+	}
+	if _, err := a.store.Migrate(ctx); err != nil {
+		return err
+	}
+	b, err := a.buildBot(bot.NewOffsetClock(now))
+	if err != nil {
+		return err
+	}
+	summary, err := a.newScheduler(b).Tick(ctx, now)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(a.stdout, summary)
 	return nil
 }
 
