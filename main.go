@@ -22,6 +22,7 @@ import (
 
 	"zhenggai/bot"
 	"zhenggai/bot/config"
+	"zhenggai/bot/sim"
 	"zhenggai/handlers"
 	"zhenggai/store"
 )
@@ -245,7 +246,11 @@ func (a *app) addAdapters(b *bot.Bot) error {
 		missing = append(missing, "wecom")
 	}
 	if a.cfg.SimEnabled() {
-		// ADAPTER:sim (bot/sim, issue 3) goes here.
+		// ADAPTER:sim (bot/sim, issue 3).
+		b.AddAdapter(sim.New(a.store, a.log, sim.Options{
+			Clock: b.Clock(),
+			Tick:  a.ticker(b), // the clock panel (reminders, issue 5)
+		}))
 	}
 	if len(missing) > 0 {
 		return fmt.Errorf("platform adapters not in this build: %s", strings.Join(missing, ", "))

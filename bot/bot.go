@@ -37,6 +37,7 @@ type Bot struct {
 	adapters  map[Platform]Adapter
 	order     []Platform
 	wake      chan struct{}
+	limits    rateLimits
 }
 
 // New returns a Bot. It fails when the router has registration errors.

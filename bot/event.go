@@ -139,6 +139,10 @@ type Message struct {
 	// ReplyTo, when set, threads the message under that one.
 	ReplyTo string `json:"reply_to,omitempty"`
 	File    *File  `json:"file,omitempty"`
+	// IdempotencyKey is set by the delivery worker, the same for every
+	// attempt of one delivery; adapters pass it on where the platform has
+	// one (Feishu's uuid).
+	IdempotencyKey string `json:"-"`
 }
 
 // Reply is a handler's answer to an event. For a message it is sent to the

@@ -119,6 +119,12 @@ func (b *Bot) deliver(ctx context.Context, d *store.Delivery) error {
 		return b.store.RetryDelivery(ctx, d.ID, "bad payload: "+err.Error(), time.Time{})
 	}
 	to := Target{Platform: Platform(d.Platform), ChatID: d.ChatID, UserID: d.UserID}
+	m.IdempotencyKey = idempotencyKey(d.ID)
+	if ok, later, err := b.waitTurn(ctx, to); err != nil {
+		return err
+	} else if !ok {
+		return b.store.RetryDelivery(ctx, d.ID, "waiting for the send rate limit", b.clock.Now().Add(later))
+	}
 	var ref MessageRef
 	var err error
 	if m.File != nil {
