@@ -33,6 +33,11 @@ type Config struct {
 	DingTalkMode               string `env:"DINGTALK_MODE" default:"stream"`
 	DingTalkBaseURL            string `env:"DINGTALK_BASE_URL" default:"https://api.dingtalk.com"`
 	DingTalkCardCallbackSecret string `env:"DINGTALK_CARD_CALLBACK_SECRET" secret:"true"`
+	// DingTalkCardTemplateID and DingTalkFormTemplateID are the card-platform
+	// templates of deploy/dingtalk/; without them cards go out as markdown and
+	// forms become dialogs.
+	DingTalkCardTemplateID string `env:"DINGTALK_CARD_TEMPLATE_ID"`
+	DingTalkFormTemplateID string `env:"DINGTALK_FORM_TEMPLATE_ID"`
 
 	WeComCorpID         string `env:"WECOM_CORP_ID"`
 	WeComAgentID        string `env:"WECOM_AGENT_ID"`
