@@ -1,0 +1,118 @@
+package dingtalk
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"zhenggai/bot"
+	"zhenggai/cards"
+)
+
+// What both modes do with a decoded callback.
+
+// messageTimeout bounds the handling of a robot message (its reply is
+// queued, not awaited by DingTalk).
+const messageTimeout = 30 * time.Second
+
+// handleMessage dispatches a robot message. Group messages that do not
+// @-mention the robot are dropped here.
+func (a *Adapter) handleMessage(ctx context.Context, d bot.Dispatcher, m *robotMessage) error {
+	ev, err := messageEvent(m)
+	if err != nil || ev == nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), messageTimeout)
+	defer cancel()
+	_, err = d.Dispatch(ctx, ev)
+	return err
+}
+
+// cardResponse is the answer to a card callback; over Stream it travels as
+// {"response": cardResponse}, over HTTP as the body.
+type cardResponse struct {
+	CardUpdateOptions *cardUpdateOptions `json:"cardUpdateOptions,omitempty"`
+	CardData          *cardParamData     `json:"cardData,omitempty"`
+	UserPrivateData   *cardParamData     `json:"userPrivateData,omitempty"`
+}
+
+type cardUpdateOptions struct {
+	UpdateCardDataByKey    bool `json:"updateCardDataByKey"`
+	UpdatePrivateDataByKey bool `json:"updatePrivateDataByKey"`
+}
+
+type cardParamData struct {
+	CardParamMap map[string]string `json:"cardParamMap"`
+}
+
+// handleCard dispatches a card callback within the answer budget and
+// returns the clicker's view: the reply's card (with its toast) replaces
+// the card's data by key. DingTalk shows a callback's answer to the clicker
+// only, so when the reply has a card, everyone's copy is updated a moment
+// later through the update API.
+func (a *Adapter) handleCard(ctx context.Context, d bot.Dispatcher, cb *cardCallback) (*cardResponse, error) {
+	ev, err := cardEvent(cb)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.opts.CardAnswerBudget)
+	defer cancel()
+	reply, err := d.Dispatch(ctx, ev)
+	if err != nil {
+		return nil, err
+	}
+	resp := &cardResponse{CardUpdateOptions: &cardUpdateOptions{UpdateCardDataByKey: true, UpdatePrivateDataByKey: true}}
+	if reply == nil {
+		// A duplicate: it was answered the first time.
+		return resp, nil
+	}
+	params := map[string]string{}
+	if reply.Card != nil {
+		_, isForm := isCardRef(cb.OutTrackID)
+		r, err := cards.RenderDingTalk(reply.Card)
+		switch {
+		case err != nil || (r.HasForm && !isForm):
+			// The clicked card cannot show this one: send it as a new
+			// message to where the click came from.
+			to := bot.Target{Platform: bot.DingTalk, ChatID: ev.Chat.ID}
+			if to.ChatID == "" {
+				to = a.DirectTarget(ev.Sender.ID)
+			}
+			a.later(func(ctx context.Context) error {
+				_, err := a.Send(ctx, to, &bot.Message{Card: reply.Card})
+				return err
+			})
+			if reply.Toast == "" {
+				reply.Toast, reply.ToastKind = "已发送新的卡片，请在其中继续操作", "info"
+			}
+		default:
+			params = r.Params
+			everyone := make(map[string]string, len(params))
+			for k, v := range params {
+				everyone[k] = v
+			}
+			a.later(func(ctx context.Context) error { return a.putCard(ctx, cb.OutTrackID, everyone) })
+		}
+	}
+	params["toast"] = reply.Toast
+	params["toast_kind"] = reply.ToastKind
+	resp.CardData = &cardParamData{CardParamMap: params}
+	return resp, nil
+}
+
+// later runs f in the background after UpdateDelay, detached from the
+// callback; Wait waits for it.
+func (a *Adapter) later(f func(ctx context.Context) error) {
+	a.bg.Add(1)
+	go func() {
+		defer a.bg.Done()
+		if a.opts.UpdateDelay > 0 {
+			time.Sleep(a.opts.UpdateDelay)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := f(ctx); err != nil {
+			a.log.Warn("Card follow-up failed", slog.Any("error", err))
+		}
+	}()
+}
