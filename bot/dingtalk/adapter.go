@@ -14,6 +14,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/open-dingtalk/dingtalk-stream-sdk-go/logger"
+
 	"zhenggai/bot"
 	"zhenggai/cards"
 )
@@ -163,6 +165,7 @@ func New(opts Options) (*Adapter, error) {
 		}
 		hc = &http.Client{Transport: tr, Timeout: 15 * time.Second}
 	}
+	sdkLoggerOnce.Do(func() { logger.SetLogger(quietSDKLogger{}) })
 	a := &Adapter{
 		opts:       opts,
 		log:        cmp.Or(opts.Logger, slog.Default()).With(slog.String("platform", string(bot.DingTalk))),

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -303,7 +304,8 @@ func newTestAdapter(t *testing.T, f *fakeDingTalk, mod func(o *Options)) *Adapte
 		ClientID: "dingclient", ClientSecret: "client-secret", RobotCode: "dingclient",
 		BaseURL: f.srv.URL, ReconnectMin: 5 * time.Millisecond, ReconnectMax: 50 * time.Millisecond,
 		ProbeInterval: 20 * time.Millisecond, UpdateDelay: -1, QPS: 1000,
-		Clock: bot.NewFixedClock(time.UnixMilli(1690362102194)),
+		Clock:  bot.NewFixedClock(time.UnixMilli(1690362102194)),
+		Logger: slog.New(slog.DiscardHandler),
 	}
 	if mod != nil {
 		mod(&o)

@@ -25,6 +25,20 @@ import (
 // a context that ends with its connection, which tells Run of a drop as
 // soon as one frame has arrived on it.
 
+// sdkLoggerOnce installs the SDK's logger once, before any client runs: the
+// SDK's GetLogger fills its global lazily, which races when two clients
+// start at once. The logger discards everything: the SDK's debug lines carry
+// the client secret, and Run logs the connection's changes itself.
+var sdkLoggerOnce sync.Once
+
+type quietSDKLogger struct{}
+
+func (quietSDKLogger) Debugf(string, ...any)   {}
+func (quietSDKLogger) Infof(string, ...any)    {}
+func (quietSDKLogger) Warningf(string, ...any) {}
+func (quietSDKLogger) Errorf(string, ...any)   {}
+func (quietSDKLogger) Fatalf(string, ...any)   {}
+
 // streamState is the health of the long connection.
 type streamState struct {
 	mu        sync.Mutex
