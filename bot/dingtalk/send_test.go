@@ -1,0 +1,289 @@
+package dingtalk
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"zhenggai/bot"
+	"zhenggai/cards"
+)
+
+var ctx = context.Background()
+
+func msgParam(t *testing.T, c apiCall) map[string]string {
+	t.Helper()
+	var p map[string]string
+	if err := json.Unmarshal([]byte(c.Body["msgParam"].(string)), &p); err != nil {
+		t.Fatalf("msgParam %v: %v", c.Body["msgParam"], err)
+	}
+	return p
+}
+
+func TestSendTextToGroupAndUser(t *testing.T) {
+	t.Parallel()
+	f := newFake(t)
+	a := newTestAdapter(t, f, nil)
+	ref, err := a.Send(ctx, bot.Target{Platform: bot.DingTalk, ChatID: "cidGroupLingbao=="}, &bot.Message{Text: "本月月报请于23日前报送"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(ref.MessageID, "pqk:") || ref.ChatID != "cidGroupLingbao==" {
+		t.Errorf("ref %+v", ref)
+	}
+	if _, err := a.Send(ctx, a.DirectTarget("0420li"), &bot.Message{Text: "您好"}); err != nil {
+		t.Fatal(err)
+	}
+	g := f.callsTo("/v1.0/robot/groupMessages/send")
+	if len(g) != 1 || g[0].Body["openConversationId"] != "cidGroupLingbao==" || g[0].Body["msgKey"] != "sampleText" ||
+		g[0].Body["robotCode"] != "dingclient" || msgParam(t, g[0])["content"] != "本月月报请于23日前报送" {
+		t.Errorf("group send %+v", g)
+	}
+	o := f.callsTo("/v1.0/robot/oToMessages/batchSend")
+	if len(o) != 1 || o[0].Body["userIds"].([]any)[0] != "0420li" {
+		t.Errorf("1:1 send %+v", o)
+	}
+	// The token was fetched once and sent on every call.
+	f.mu.Lock()
+	tokens := f.tokens
+	f.mu.Unlock()
+	if tokens != 1 || g[0].Token != "tok-1" || o[0].Token != "tok-1" {
+		t.Errorf("%d token fetches; tokens used %s %s", tokens, g[0].Token, o[0].Token)
+	}
+}
+
+func TestSendThrottledAndInvalidRecipients(t *testing.T) {
+	t.Parallel()
+	f := newFake(t)
+	f.set(func(f *fakeDingTalk) { f.throttled, f.invalid = []string{"0420busy"}, []string{"0420gone"} })
+	a := newTestAdapter(t, f, nil)
+	_, err := a.Send(ctx, a.DirectTarget("0420busy"), &bot.Message{Text: "提醒"})
+	var rl *bot.RateLimitedError
+	if !errors.As(err, &rl) || rl.RetryAfter <= 0 || errors.Is(err, bot.ErrPermanent) {
+		t.Errorf("throttled recipient: %v, want a retry later", err)
+	}
+	_, err = a.Send(ctx, a.DirectTarget("0420gone"), &bot.Message{Text: "提醒"})
+	if !errors.Is(err, bot.ErrPermanent) || !strings.Contains(err.Error(), "invalidStaffIdList") {
+		t.Errorf("invalid recipient: %v, want a permanent failure with the reason", err)
+	}
+	// A robot that is not in the group is a permanent failure too.
+	_, err = a.Send(ctx, bot.Target{Platform: bot.DingTalk, ChatID: "cidGone=="}, &bot.Message{Text: "x"})
+	if !errors.Is(err, bot.ErrPermanent) || !strings.Contains(err.Error(), "机器人不在群内") {
+		t.Errorf("robot not in group: %v", err)
+	}
+}
+
+func TestTokenRefreshedOnExpiryAndEarly(t *testing.T) {
+	t.Parallel()
+	f := newFake(t)
+	clock := bot.NewFixedClock(time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC))
+	a := newTestAdapter(t, f, func(o *Options) { o.Clock = clock })
+	to := bot.Target{Platform: bot.DingTalk, ChatID: "cidGroupLingbao=="}
+	if _, err := a.Send(ctx, to, &bot.Message{Text: "1"}); err != nil {
+		t.Fatal(err)
+	}
+	// The API refuses the token once: a new one is fetched and the call
+	// retried.
+	f.set(func(f *fakeDingTalk) { f.expireNext = true })
+	if _, err := a.Send(ctx, to, &bot.Message{Text: "2"}); err != nil {
+		t.Fatal(err)
+	}
+	calls := f.callsTo("/v1.0/robot/groupMessages/send")
+	if len(calls) != 2 || calls[1].Token != "tok-2" {
+		t.Fatalf("calls %+v", calls)
+	}
+	// Near its expiry (2 h) the token is replaced before it fails.
+	clock.Advance(2*time.Hour - 4*time.Minute)
+	if _, err := a.Send(ctx, to, &bot.Message{Text: "3"}); err != nil {
+		t.Fatal(err)
+	}
+	if c := f.callsTo("/v1.0/robot/groupMessages/send"); c[2].Token != "tok-3" {
+		t.Errorf("token after 1h56m: %s", c[2].Token)
+	}
+}
+
+func TestSendCardWithTemplates(t *testing.T) {
+	t.Parallel()
+	f := newFake(t)
+	a := newTestAdapter(t, f, func(o *Options) { o.CardTemplateID, o.FormTemplateID = "tpl-card.schema", "tpl-form.schema" })
+	c := &cards.Card{Title: "月报提醒", Tone: cards.ToneWarning, Blocks: []cards.Block{
+		cards.MD("灵宝市交通运输局 2026-11 月报未报送"),
+		cards.ButtonsBlock(cards.Button{Text: "填报月报", Action: "report.open", Params: map[string]string{"unit": "lingbao", "period": "2026-11"}, Style: cards.StylePrimary}),
+	}}
+	ref, err := a.Send(ctx, bot.Target{Platform: bot.DingTalk, ChatID: "cidGroupLingbao=="}, &bot.Message{Text: "@李联络 请处理", Card: c})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(ref.MessageID, "zgc-") {
+		t.Errorf("ref %+v", ref)
+	}
+	calls := f.callsTo("/v1.0/card/instances/createAndDeliver")
+	if len(calls) != 1 {
+		t.Fatalf("%d card calls", len(calls))
+	}
+	b := calls[0].Body
+	if b["cardTemplateId"] != "tpl-card.schema" || b["outTrackId"] != ref.MessageID || b["callbackType"] != "STREAM" ||
+		b["openSpaceId"] != "dtv1.card//IM_GROUP.cidGroupLingbao==" {
+		t.Errorf("body %v", b)
+	}
+	if b["imGroupOpenDeliverModel"].(map[string]any)["robotCode"] != "dingclient" {
+		t.Errorf("deliver model %v", b["imGroupOpenDeliverModel"])
+	}
+	pm := b["cardData"].(map[string]any)["cardParamMap"].(map[string]any)
+	if pm["content_1"] != "@李联络 请处理\n\n灵宝市交通运输局 2026-11 月报未报送" || pm["btn_1_action"] != "report.open" ||
+		pm["btn_1_params"] != `{"period":"2026-11","unit":"lingbao"}` || pm["tone"] != "orange" {
+		t.Errorf("params %v", pm)
+	}
+	if n := len(f.callsTo("/v1.0/robot/groupMessages/send")); n != 0 {
+		t.Errorf("text and card must go as one message, %d extra sends", n)
+	}
+
+	// A form card to a user uses the form template and the robot space.
+	form := &cards.Card{Title: "更新进展", Blocks: []cards.Block{cards.FormBlock(&cards.Form{Name: "progress",
+		Fields: []cards.FormField{{Name: "progress", Label: "整改进展", Kind: cards.KindLongText, Required: true}},
+		Submit: cards.Button{Text: "提交", Action: "ledger.progress", Params: map[string]string{"item": "42"}}})}}
+	ref, err = a.Send(ctx, a.DirectTarget("0420li"), &bot.Message{Card: form})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b = f.callsTo("/v1.0/card/instances/createAndDeliver")[1].Body
+	if !strings.HasPrefix(ref.MessageID, "zgf-") || b["cardTemplateId"] != "tpl-form.schema" ||
+		b["openSpaceId"] != "dtv1.card//IM_ROBOT.0420li" || b["imRobotOpenDeliverModel"].(map[string]any)["spaceType"] != "IM_ROBOT" {
+		t.Errorf("form card %v", b)
+	}
+
+	// UpdateCard redraws it for everyone; a robot message cannot be.
+	c.Title = "月报已报送"
+	if err := a.UpdateCard(ctx, bot.MessageRef{Platform: bot.DingTalk, MessageID: ref.MessageID}, c); err != nil {
+		t.Fatal(err)
+	}
+	if puts := f.callsTo("/v1.0/card/instances"); len(puts) != 1 || puts[0].Body["outTrackId"] != ref.MessageID {
+		t.Errorf("update %+v", puts)
+	}
+	if err := a.UpdateCard(ctx, bot.MessageRef{MessageID: "pqk:abc"}, c); !errors.Is(err, bot.ErrNotSupported) {
+		t.Errorf("update of a robot message: %v", err)
+	}
+}
+
+func TestSendCardInHTTPModeRegistersCallback(t *testing.T) {
+	t.Parallel()
+	f := newFake(t)
+	a := newTestAdapter(t, f, func(o *Options) {
+		o.Mode, o.CardTemplateID, o.PublicBaseURL, o.CardCallbackSecret = ModeHTTP, "tpl-card.schema", "https://zg.example.gov.cn/", "card-secret"
+	})
+	c := &cards.Card{Title: "提醒", Blocks: []cards.Block{cards.MD("x")}}
+	for range 2 {
+		if _, err := a.Send(ctx, a.DirectTarget("0420li"), &bot.Message{Card: c}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	reg := f.callsTo("/v1.0/card/callbacks/register")
+	if len(reg) != 1 || reg[0].Body["callbackUrl"] != "https://zg.example.gov.cn/callback/dingtalk/card" ||
+		reg[0].Body["apiSecret"] != "card-secret" || reg[0].Body["callbackRouteKey"] != callbackRouteKey {
+		t.Errorf("registrations %+v", reg)
+	}
+	b := f.callsTo("/v1.0/card/instances/createAndDeliver")[0].Body
+	if b["callbackType"] != "HTTP" || b["callbackRouteKey"] != callbackRouteKey {
+		t.Errorf("card %v", b)
+	}
+}
+
+func TestSendCardWithoutTemplatesFallsBackToMarkdown(t *testing.T) {
+	t.Parallel()
+	f := newFake(t)
+	a := newTestAdapter(t, f, nil)
+	if a.Forms(bot.Target{}) {
+		t.Error("Forms without a form template")
+	}
+	c := &cards.Card{Title: "台账条目 #42", Blocks: []cards.Block{
+		cards.FieldsBlock(cards.Field{Label: "状态", Value: "整改中"}),
+		cards.ButtonsBlock(cards.Button{Text: "更新进展", Action: "ledger.progress"}, cards.Button{Text: "查看文件", URL: "https://example.gov.cn/f"}),
+	}}
+	if _, err := a.Send(ctx, bot.Target{Platform: bot.DingTalk, ChatID: "cidGroupLingbao=="}, &bot.Message{Card: c}); err != nil {
+		t.Fatal(err)
+	}
+	g := f.callsTo("/v1.0/robot/groupMessages/send")
+	if len(g) != 1 || g[0].Body["msgKey"] != "sampleMarkdown" {
+		t.Fatalf("sends %+v", g)
+	}
+	p := msgParam(t, g[0])
+	for _, want := range []string{"台账条目 #42", "**状态**：整改中", "[查看文件](https://example.gov.cn/f)", "更新进展"} {
+		if !strings.Contains(p["text"], want) {
+			t.Errorf("markdown %q lacks %q", p["text"], want)
+		}
+	}
+	if len(f.callsTo("/v1.0/card/instances/createAndDeliver")) != 0 {
+		t.Error("no template, yet a card was created")
+	}
+}
+
+func TestSendFile(t *testing.T) {
+	t.Parallel()
+	f := newFake(t)
+	a := newTestAdapter(t, f, nil)
+	file := &bot.File{Name: "台账-灵宝.xlsx", MIME: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", Content: []byte("PK\x03\x04")}
+	if _, err := a.Send(ctx, a.DirectTarget("0420lu"), &bot.Message{File: file}); err != nil {
+		t.Fatal(err)
+	}
+	up := f.callsTo("/media/upload")
+	if len(up) != 1 || up[0].Token != "tok-1" || up[0].Body["name"] != "台账-灵宝.xlsx" || string(up[0].Raw) != "PK\x03\x04" {
+		t.Fatalf("upload %+v", up)
+	}
+	o := f.callsTo("/v1.0/robot/oToMessages/batchSend")
+	if p := msgParam(t, o[0]); o[0].Body["msgKey"] != "sampleFile" || p["mediaId"] != "@lAz-media" || p["fileType"] != "xlsx" {
+		t.Errorf("file message %v %v", o[0].Body, p)
+	}
+}
+
+func TestRecipientRateLimit(t *testing.T) {
+	t.Parallel()
+	f := newFake(t)
+	a := newTestAdapter(t, f, func(o *Options) { o.PerRecipientPerMinute = 2 })
+	now := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
+	a.recipients.now = func() time.Time { return now }
+	to := bot.Target{Platform: bot.DingTalk, ChatID: "cidGroupLingbao=="}
+	for i := range 2 {
+		if _, err := a.Send(ctx, to, &bot.Message{Text: "x"}); err != nil {
+			t.Fatalf("send %d: %v", i, err)
+		}
+	}
+	_, err := a.Send(ctx, to, &bot.Message{Text: "x"})
+	var rl *bot.RateLimitedError
+	if !errors.As(err, &rl) || rl.RetryAfter != time.Minute {
+		t.Fatalf("third send in a minute: %v", err)
+	}
+	if _, err := a.Send(ctx, a.DirectTarget("0420li"), &bot.Message{Text: "x"}); err != nil {
+		t.Errorf("another recipient is not held up: %v", err)
+	}
+	now = now.Add(61 * time.Second)
+	if _, err := a.Send(ctx, to, &bot.Message{Text: "x"}); err != nil {
+		t.Errorf("after a minute: %v", err)
+	}
+}
+
+func TestDoctor(t *testing.T) {
+	t.Parallel()
+	f := newFake(t)
+	a := newTestAdapter(t, f, func(o *Options) { o.CardTemplateID = "tpl-card.schema" })
+	checks := a.Doctor(ctx)
+	byName := map[string]bot.Check{}
+	for _, c := range checks {
+		byName[c.Name] = c
+	}
+	if !byName["credentials"].OK || !byName["stream"].OK || !byName["card template"].OK {
+		t.Errorf("checks %+v", checks)
+	}
+	if c := byName["form template"]; !c.OK || !strings.Contains(c.Info, "DINGTALK_FORM_TEMPLATE_ID not set") {
+		t.Errorf("form template check %+v", c)
+	}
+	f.set(func(f *fakeDingTalk) { f.badCreds = true })
+	bad := newTestAdapter(t, f, func(o *Options) { o.ClientSecret = "wrong" })
+	for _, c := range bad.Doctor(ctx) {
+		if (c.Name == "credentials" || c.Name == "stream") && c.OK {
+			t.Errorf("%s passes with wrong credentials: %+v", c.Name, c)
+		}
+	}
+}
