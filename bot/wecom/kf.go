@@ -1,0 +1,285 @@
+package wecom
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/silenceper/wechat/v2/work/kf"
+	"github.com/silenceper/wechat/v2/work/kf/sendmsg"
+	"github.com/silenceper/wechat/v2/work/kf/syncmsg"
+
+	"zhenggai/bot"
+	"zhenggai/cards"
+	"zhenggai/store"
+)
+
+// 微信客服 (/94670, /94677): WeChat users write to a kf account managed by
+// the app; WeCom posts kf_msg_or_event to the app's callback, and the app
+// pulls the messages with sync_msg from a cursor and answers with send_msg,
+// at most 5 messages within 48 hours of the user's last message.
+//
+// The cursor lives in Postgres (wecom_kf_cursors). A page is fetched and
+// dispatched while its account's cursor row is locked, and the cursor moves
+// only after every message of the page was dispatched; each message is
+// deduplicated on its msgid in the transaction of its effects. A crash
+// mid-page re-reads the page and applies nothing twice; a restart continues
+// from the saved cursor, so no message is lost.
+//
+// The reply window is enforced before sending: when it is closed (no
+// message from the user in 48 hours) or used up (5 replies), Send fails with
+// an error wrapping ErrKFWindow, which wraps bot.ErrPermanent: the delivery
+// is given up with the Chinese reason, since only the user can reopen the
+// window by writing again.
+
+// KF reply window (/94677).
+const (
+	KFWindow     = 48 * time.Hour
+	KFMaxReplies = 5
+)
+
+// ErrKFWindow is wrapped by sends outside the 微信客服 reply window.
+var ErrKFWindow = fmt.Errorf("%w: 微信客服回复窗口已关闭", bot.ErrPermanent)
+
+// KFAdapter is the wecom_kf platform: same corp, app and callback as the
+// WeCom adapter.
+type KFAdapter struct {
+	a *Adapter
+
+	mu     sync.Mutex
+	tokens map[string]string // open_kfid → newest callback token
+	kick   chan struct{}
+}
+
+var (
+	_ bot.Adapter     = (*KFAdapter)(nil)
+	_ bot.Runner      = (*KFAdapter)(nil)
+	_ bot.FormLimiter = (*KFAdapter)(nil)
+	_ bot.Addresser   = (*KFAdapter)(nil)
+)
+
+func newKF(a *Adapter) *KFAdapter {
+	return &KFAdapter{a: a, tokens: map[string]string{}, kick: make(chan struct{}, 1)}
+}
+
+// Platform is bot.WeComKF.
+func (k *KFAdapter) Platform() bot.Platform { return bot.WeComKF }
+
+// Forms is false: WeChat users get plain text.
+func (k *KFAdapter) Forms(bot.Target) bool { return false }
+
+// DirectTarget addresses a WeChat user by external_userid.
+func (k *KFAdapter) DirectTarget(userID string) bot.Target {
+	return bot.Target{Platform: bot.WeComKF, UserID: userID}
+}
+
+// Kick asks the sync loop to pull an account's new messages; token is the
+// callback's, valid 10 minutes, which lifts sync_msg's strict rate limit.
+func (k *KFAdapter) Kick(openKFID, token string) {
+	if openKFID == "" {
+		return
+	}
+	k.mu.Lock()
+	k.tokens[openKFID] = token
+	k.mu.Unlock()
+	select {
+	case k.kick <- struct{}{}:
+	default:
+	}
+}
+
+// Run syncs every known account once (catching up what came while the
+// service was down), then each account it is kicked for, until ctx ends.
+func (k *KFAdapter) Run(ctx context.Context, d bot.Dispatcher) error {
+	ids, err := k.a.store.KFAccounts(ctx)
+	if err != nil {
+		k.a.log.WarnContext(ctx, "Listing kf accounts failed", slog.Any("error", err))
+	}
+	for _, id := range ids {
+		if _, err := k.Sync(ctx, d, id, ""); err != nil && ctx.Err() == nil {
+			k.a.log.WarnContext(ctx, "kf catch-up failed", slog.String("open_kfid", id), slog.Any("error", err))
+		}
+	}
+	retry := time.NewTicker(time.Minute)
+	defer retry.Stop()
+	failed := map[string]bool{}
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-k.kick:
+		case <-retry.C:
+			if len(failed) == 0 {
+				continue
+			}
+		}
+		k.mu.Lock()
+		todo := k.tokens
+		k.tokens = map[string]string{}
+		k.mu.Unlock()
+		for id := range failed {
+			if _, ok := todo[id]; !ok {
+				todo[id] = ""
+			}
+		}
+		for id, token := range todo {
+			if _, err := k.Sync(ctx, d, id, token); err != nil {
+				if ctx.Err() != nil {
+					return nil
+				}
+				failed[id] = true
+				k.a.log.WarnContext(ctx, "kf sync failed", slog.String("open_kfid", id), slog.Any("error", err))
+				continue
+			}
+			delete(failed, id)
+		}
+	}
+}
+
+// syncAnswer is the answer of kf/sync_msg.
+type syncAnswer struct {
+	NextCursor string            `json:"next_cursor"`
+	HasMore    int               `json:"has_more"`
+	MsgList    []json.RawMessage `json:"msg_list"`
+}
+
+// Sync pulls and dispatches an account's messages from its stored cursor
+// until WeCom has no more, and returns how many messages it dispatched.
+func (k *KFAdapter) Sync(ctx context.Context, d bot.Dispatcher, openKFID, token string) (int, error) {
+	n := 0
+	for {
+		var more bool
+		err := k.a.store.InTx(ctx, func(tx *store.Store) error {
+			cursor, err := tx.LockKFCursor(ctx, openKFID)
+			if err != nil {
+				return err
+			}
+			var ans syncAnswer
+			req := kf.SyncMsgOptions{Cursor: cursor, Token: token, Limit: 1000, OpenKfID: openKFID}
+			if err := k.a.client.postJSON(ctx, "/cgi-bin/kf/sync_msg", nil, req, &ans); err != nil {
+				return err
+			}
+			for _, raw := range ans.MsgList {
+				ok, err := k.dispatch(ctx, tx, d, raw)
+				if err != nil {
+					return err
+				}
+				if ok {
+					n++
+				}
+			}
+			more = ans.HasMore == 1 && ans.NextCursor != "" && ans.NextCursor != cursor
+			return tx.SetKFCursor(ctx, openKFID, ans.NextCursor, k.a.clock.Now())
+		})
+		if err != nil {
+			return n, fmt.Errorf("wecom: kf sync %s: %w", openKFID, err)
+		}
+		if !more {
+			return n, nil
+		}
+	}
+}
+
+// Origins of kf messages.
+const kfFromCustomer = 3
+
+// dispatch turns one synced message into an event. Only what WeChat users
+// send (origin 3) is dispatched; events and the servicers' own messages
+// are skipped. A text message reopens the user's reply window.
+func (k *KFAdapter) dispatch(ctx context.Context, tx *store.Store, d bot.Dispatcher, raw json.RawMessage) (bool, error) {
+	var base struct {
+		syncmsg.BaseMessage
+		MsgType string `json:"msgtype"`
+	}
+	if err := json.Unmarshal(raw, &base); err != nil {
+		return false, fmt.Errorf("decode message: %w", err)
+	}
+	if base.Origin != kfFromCustomer || base.ExternalUserID == "" {
+		return false, nil
+	}
+	at := time.Unix(int64(base.SendTime), 0)
+	if err := tx.NoteKFInbound(ctx, base.OpenKFID, base.ExternalUserID, at); err != nil {
+		return false, err
+	}
+	text := ""
+	if base.MsgType == "text" {
+		var m syncmsg.Text
+		if err := json.Unmarshal(raw, &m); err != nil {
+			return false, fmt.Errorf("decode text: %w", err)
+		}
+		text = m.Text.Content
+	}
+	ev := &bot.Event{
+		ID: base.MsgID, Kind: bot.KindMessage, Platform: bot.WeComKF,
+		Chat:   bot.Chat{Kind: bot.Direct},
+		Sender: bot.User{ID: base.ExternalUserID},
+		Text:   text,
+		At:     at,
+		Raw:    raw,
+	}
+	ev.Message = bot.MessageRef{Platform: bot.WeComKF, MessageID: base.MsgID}
+	if text == "" {
+		// Images, files and the like are not taken from WeChat users yet;
+		// the handlers see the kind in brackets.
+		ev.Text = "[" + base.MsgType + "]"
+	}
+	if _, err := d.Dispatch(ctx, ev); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+// Send answers a WeChat user with send_msg, as plain text (WeChat shows no
+// cards): text and card go in one message to spare the window's 5 replies.
+// The window is checked and counted in one transaction around the call.
+func (k *KFAdapter) Send(ctx context.Context, to bot.Target, m *bot.Message) (bot.MessageRef, error) {
+	if to.UserID == "" {
+		return bot.MessageRef{}, fmt.Errorf("%w: wecom_kf: only 1:1 chats", bot.ErrPermanent)
+	}
+	var parts []string
+	if m.Text != "" {
+		parts = append(parts, m.Text)
+	}
+	if m.Card != nil {
+		parts = append(parts, cards.WeComPlain(m.Card))
+	}
+	if m.File != nil {
+		parts = append(parts, "（附件“"+m.File.Name+"”无法通过微信客服发送，请联系对口领导获取。）")
+	}
+	text := truncate(strings.Join(parts, "\n\n"), cards.WeComMaxTextBytes)
+	if text == "" {
+		return bot.MessageRef{}, fmt.Errorf("%w: wecom_kf: empty message", bot.ErrPermanent)
+	}
+	var ref bot.MessageRef
+	err := k.a.store.InTx(ctx, func(tx *store.Store) error {
+		w, err := tx.LockKFWindow(ctx, to.UserID)
+		if errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("%w：该微信用户尚未通过微信客服发来消息，无法主动发送", ErrKFWindow)
+		}
+		if err != nil {
+			return err
+		}
+		now := k.a.clock.Now()
+		if now.After(w.LastInboundAt.Add(KFWindow)) {
+			return fmt.Errorf("%w：客户最后一条消息已超过48小时（%s），需等客户再次来信后才能回复", ErrKFWindow,
+				w.LastInboundAt.In(time.FixedZone("CST", 8*3600)).Format("2006-01-02 15:04"))
+		}
+		if w.Replies >= KFMaxReplies {
+			return fmt.Errorf("%w：客户上次来信后已回复%d条，达到微信客服上限，需等客户再次来信后才能回复", ErrKFWindow, w.Replies)
+		}
+		msg := sendmsg.Text{Message: sendmsg.Message{ToUser: to.UserID, OpenKFID: w.OpenKFID}, MsgType: "text"}
+		msg.Text.Content = text
+		var ans kf.SendMsgSchema
+		if err := k.a.client.postJSON(ctx, "/cgi-bin/kf/send_msg", nil, msg, &ans); err != nil {
+			return sendError(err)
+		}
+		ref = bot.MessageRef{Platform: bot.WeComKF, MessageID: ans.MsgID}
+		return tx.AddKFReply(ctx, to.UserID)
+	})
+	return ref, err
+}
