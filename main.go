@@ -22,6 +22,7 @@ import (
 
 	"zhenggai/bot"
 	"zhenggai/bot/config"
+	"zhenggai/bot/dingtalk"
 	"zhenggai/bot/sim"
 	"zhenggai/handlers"
 	"zhenggai/store"
@@ -238,8 +239,19 @@ func (a *app) addAdapters(b *bot.Bot) error {
 		missing = append(missing, "feishu")
 	}
 	if a.cfg.DingTalkEnabled() {
-		// ADAPTER:dingtalk (bot/dingtalk, issue 8) replaces this line.
-		missing = append(missing, "dingtalk")
+		// ADAPTER:dingtalk (bot/dingtalk, issue 8).
+		dt, err := dingtalk.New(dingtalk.Options{
+			ClientID: a.cfg.DingTalkClientID, ClientSecret: a.cfg.DingTalkClientSecret,
+			RobotCode: a.cfg.DingTalkRobotCode, Mode: a.cfg.DingTalkMode, BaseURL: a.cfg.DingTalkBaseURL,
+			CardCallbackSecret: a.cfg.CardCallbackSecret(),
+			CardTemplateID:     a.cfg.DingTalkCardTemplateID, FormTemplateID: a.cfg.DingTalkFormTemplateID,
+			PublicBaseURL: a.cfg.PublicBaseURL, HTTPSProxy: a.cfg.HTTPSProxy,
+			Logger: a.log, Metrics: b.Metrics(),
+		})
+		if err != nil {
+			return err
+		}
+		b.AddAdapter(dt)
 	}
 	if a.cfg.WeComEnabled() {
 		// ADAPTER:wecom (bot/wecom, issue 9) replaces this line.
