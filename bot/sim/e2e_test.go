@@ -42,7 +42,9 @@ type simServer struct {
 	Clock   *bot.FixedClock
 }
 
-func startServer(t *testing.T) *simServer {
+// startServer starts a bot with the demo campaign applied and the handlers
+// that register adds (handlers.Register when nil).
+func startServer(t *testing.T, register func(*bot.Router, handlers.Deps)) *simServer {
 	t.Helper()
 	ctx := context.Background()
 	pool := storetest.TestSchema(ctx, t)
@@ -65,7 +67,10 @@ func startServer(t *testing.T) *simServer {
 	clock := bot.NewFixedClock(e2eNow)
 	deps := handlers.Deps{Logger: log, Clock: clock}
 	rt := bot.NewRouter()
-	handlers.Register(rt, deps)
+	if register == nil {
+		register = handlers.Register
+	}
+	register(rt, deps)
 	b, err := bot.New(bot.Config{Store: st, Router: rt, Logger: log, Clock: clock})
 	if err != nil {
 		t.Fatal(err)
@@ -218,7 +223,10 @@ func (br *browser) waitFor(what, expr string) {
 	ctx, cancel := context.WithTimeout(br.ctx, 30*time.Second)
 	defer cancel()
 	if _, err := chromedp.Run(ctx, chromedp.Poll[any](expr, chromedp.WithPollingTimeout(20*time.Second))); err != nil {
-		br.t.Fatalf("wait for %s: %v", what, err)
+		dctx, dcancel := context.WithTimeout(br.ctx, 5*time.Second)
+		defer dcancel()
+		page, _ := chromedp.Run(dctx, chromedp.Evaluate[string](`document.querySelector("#toast").textContent + "\n" + document.querySelector("#log").innerText`))
+		br.t.Fatalf("wait for %s: %v\npage (toast, log):\n%s", what, err, page)
 	}
 }
 
@@ -268,7 +276,7 @@ func cardJS(title string) string {
 const reminderButton = `#log .card button[data-action="report.form"]`
 
 func TestSimulatorEndToEnd(t *testing.T) {
-	srv := startServer(t)
+	srv := startServer(t, nil)
 	br := newBrowser(t, 1100, 900)
 
 	// As the liaison of 灵宝 in the unit's group: a message without the
@@ -374,7 +382,7 @@ func checkDigest(t *testing.T, br *browser, srv *simServer, submitted bool) {
 // sent from elsewhere appears in an open page of the same chat without a
 // reload.
 func TestSimulatorStreamsToOtherPages(t *testing.T) {
-	srv := startServer(t)
+	srv := startServer(t, nil)
 	br := newBrowser(t, 390, 844)
 	br.open(srv.URL, "p:liu-lb", "g:lingbao")
 	resp, err := http.Post(srv.URL+"/sim/api/send", "application/json",

@@ -92,7 +92,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 func (a *Adapter) fail(w http.ResponseWriter, r *http.Request, status int, msg string, err error) {
-	if err != nil {
+	if err != nil && r.Context().Err() == nil {
 		a.log.ErrorContext(r.Context(), "Simulator request failed", slog.String("platform", "sim"),
 			slog.String("path", r.URL.Path), slog.Any("error", err))
 	}
