@@ -143,6 +143,9 @@ type Message struct {
 	// attempt of one delivery; adapters pass it on where the platform has
 	// one (Feishu's uuid).
 	IdempotencyKey string `json:"-"`
+	// Update, when set, redraws that sent card with Card instead of sending
+	// a new message (through the adapter's CardUpdater).
+	Update *MessageRef `json:"update,omitempty"`
 }
 
 // Reply is a handler's answer to an event. For a message it is sent to the

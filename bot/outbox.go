@@ -134,6 +134,8 @@ func (b *Bot) deliver(ctx context.Context, d *store.Delivery) error {
 		} else {
 			ref, err = fs.SendFile(ctx, to, m.File)
 		}
+	} else if m.Update != nil {
+		ref, err = b.updateCard(ctx, ad, &m)
 	} else {
 		ref, err = ad.Send(ctx, to, &m)
 	}

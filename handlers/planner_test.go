@@ -369,3 +369,37 @@ func TestDigest(t *testing.T) {
 		t.Errorf("摘要 card: %s", card)
 	}
 }
+
+// TestReminderCardsTurnGreen: when the report arrives, the reminder cards
+// sent about it are redrawn as done, once.
+func TestReminderCardsTurnGreen(t *testing.T) {
+	ctx := context.Background()
+	st := storetest.TestStore(ctx, t)
+	f := newPlanFixture(t, ctx, st, "../deploy/campaigns/sanmenxia-2023.yaml")
+	f.tick(t, at("2023-06-20", "09:00"))
+	f.h.Deliver()
+	h2 := bottest.NewHarness(t, st, at("2023-06-20", "10:00"), func(rt *bot.Router, _ bot.Clock) {
+		rt.Command(func(ctx context.Context, r *bot.Request) (*bot.Reply, error) {
+			u, err := r.Store.UnitByKey(ctx, r.Campaign.ID, "lingbao")
+			if err != nil {
+				return nil, err
+			}
+			return nil, ReportRemindersDone(ctx, r, u, "2023-06")
+		}, "测试已报")
+	})
+	for range 2 {
+		if _, err := h2.Text("p:lingbao-liaison", "", "测试已报"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h2.Deliver()
+	up := h2.Adapter.Updated()
+	if len(up) != 2 {
+		t.Fatalf("%d cards updated, want 2 (group and liaison): %+v", len(up), up)
+	}
+	for _, u := range up {
+		if u.Card.Tone != "success" || len(u.Card.Buttons()) != 0 || u.Ref.MessageID == "" {
+			t.Errorf("update %+v", u)
+		}
+	}
+}
