@@ -303,6 +303,9 @@ func tickSummary(res *TickResult, counts map[string]int) string {
 	if len(res.Ran) == 0 && len(res.Skipped) == 0 {
 		return "没有到期的提醒或摘要"
 	}
+	if len(res.DeliveryIDs) == 0 && len(res.Skipped) == 0 {
+		return "已检查，暂无需要发送的提醒或摘要"
+	}
 	parts := []string{fmt.Sprintf("已发送 %d 条提醒", counts[store.DeliverySent])}
 	if n := counts[store.DeliveryPending] + counts[store.DeliverySending]; n > 0 {
 		parts = append(parts, fmt.Sprintf("%d 条待重试", n))

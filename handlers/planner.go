@@ -266,11 +266,12 @@ func reportPeriods(c *store.Campaign) (periods []string, dues []time.Time) {
 	ms := c.Settings.MonthlyReport
 	from, err1 := time.Parse(time.DateOnly, ms.From)
 	until, err2 := time.Parse(time.DateOnly, ms.Until)
-	if err1 != nil || err2 != nil || ms.DueDay < 1 || ms.DueDay > 28 {
+	if err1 != nil || err2 != nil || ms.DueDay < 1 || ms.DueDay > 31 {
 		return nil, nil
 	}
 	for m := time.Date(from.Year(), from.Month(), 1, 0, 0, 0, 0, time.UTC); !m.After(until); m = m.AddDate(0, 1, 0) {
-		due := time.Date(m.Year(), m.Month(), ms.DueDay, 0, 0, 0, 0, time.UTC)
+		last := m.AddDate(0, 1, -1).Day() // a due day of 31 is the month's last day
+		due := time.Date(m.Year(), m.Month(), min(ms.DueDay, last), 0, 0, 0, 0, time.UTC)
 		if due.Before(from) || due.After(until) {
 			continue
 		}
