@@ -16,7 +16,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -102,15 +101,7 @@ func New(cfg Config) (*Adapter, error) {
 	}
 	hc := cfg.HTTPClient
 	if hc == nil {
-		tr := http.DefaultTransport.(*http.Transport).Clone()
-		if cfg.HTTPSProxy != "" {
-			u, err := url.Parse(cfg.HTTPSProxy)
-			if err != nil {
-				return nil, fmt.Errorf("wecom: HTTPS_PROXY: %w", err)
-			}
-			tr.Proxy = http.ProxyURL(u)
-		}
-		hc = &http.Client{Transport: tr, Timeout: 15 * time.Second}
+		hc = bot.NewHTTPClient(cfg.HTTPSProxy, 15*time.Second)
 	}
 	clock := cfg.Clock
 	if clock == nil {

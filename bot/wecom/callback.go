@@ -197,8 +197,9 @@ func (a *Adapter) actionEvent(in *Inbound) *bot.Event {
 
 // cardEvent dispatches a click and answers it: a new card replaces the
 // clicker's copy through update_template_card with the click's
-// response_code; a short success toast relabels the clicked button through
-// the encrypted passive reply; any other toast goes to the clicker as text.
+// response_code; without a new card, a short success toast relabels (and
+// disables) the clicked button through the encrypted passive reply; warnings,
+// errors and long toasts go to the clicker as text.
 func (a *Adapter) cardEvent(ctx context.Context, w http.ResponseWriter, d bot.Dispatcher, in *Inbound, start time.Time) {
 	ev := a.actionEvent(in)
 	reply, err := d.Dispatch(ctx, ev)
@@ -221,11 +222,13 @@ func (a *Adapter) cardEvent(ctx context.Context, w http.ResponseWriter, d bot.Di
 			a.log.WarnContext(ctx, "Card update after click failed", slog.String("task_id", in.TaskID), slog.Any("error", err))
 		}
 	}
-	if reply.Toast == "" {
+	calm := reply.ToastKind == "" || reply.ToastKind == "success" || reply.ToastKind == "info"
+	if reply.Toast == "" || (reply.Card != nil && calm) {
+		// The updated card says it.
 		w.WriteHeader(http.StatusOK)
 		return
 	}
-	if reply.Card == nil && (reply.ToastKind == "" || reply.ToastKind == "success" || reply.ToastKind == "info") && cards.RuneLen(reply.Toast) <= 12 {
+	if reply.Card == nil && calm && cards.RuneLen(reply.Toast) <= 12 {
 		body, err := a.passiveButton(in, reply.Toast, strconv.FormatInt(a.clock.Now().Unix(), 10))
 		if err == nil {
 			w.Header().Set("Content-Type", "application/xml; charset=utf-8")
