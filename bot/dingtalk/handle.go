@@ -22,6 +22,12 @@ func (a *Adapter) handleMessage(ctx context.Context, d bot.Dispatcher, m *robotM
 	if err != nil || ev == nil {
 		return err
 	}
+	if ev.Chat.Kind == bot.Group {
+		// Operators read the group's openConversationId here when they
+		// write the campaign file.
+		a.log.InfoContext(ctx, "DingTalk group message", slog.String("chat_id", ev.Chat.ID),
+			slog.String("chat_title", ev.Chat.Title), slog.String("user_id", ev.Sender.ID))
+	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), messageTimeout)
 	defer cancel()
 	_, err = d.Dispatch(ctx, ev)
