@@ -377,7 +377,9 @@ func (a *app) tick(ctx context.Context, args []string) error {
 	if _, err := a.store.Migrate(ctx); err != nil {
 		return err
 	}
-	b, err := a.buildBot(bot.NewOffsetClock(now))
+	// Only planning happens at --now; deliveries, their leases and backoffs
+	// run on the real clock, like those of a serving replica beside it.
+	b, err := a.buildBot(bot.SystemClock{})
 	if err != nil {
 		return err
 	}

@@ -358,14 +358,3 @@ func (b *Bot) TargetOf(accs []store.Account) (Target, bool) {
 	t, ok, _ := b.pickTarget(accs, "")
 	return t, ok
 }
-
-// OffsetClock runs from a chosen instant at the real clock's pace: `zhenggai
-// tick --now T` plans at T, and the deliveries' retries still back off in
-// real time.
-type OffsetClock struct{ offset time.Duration }
-
-// NewOffsetClock returns a clock that reads at now.
-func NewOffsetClock(at time.Time) *OffsetClock { return &OffsetClock{offset: time.Until(at)} }
-
-// Now returns the real time shifted to the chosen instant.
-func (c *OffsetClock) Now() time.Time { return time.Now().Add(c.offset) }
