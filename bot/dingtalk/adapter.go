@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -72,8 +71,9 @@ type Options struct {
 	Clock bot.Clock
 	// Metrics count rejected callbacks when the dispatcher has none.
 	Metrics *bot.Metrics
-	// QPS limits API calls of the app (default 20 a second);
-	// PerRecipientPerMinute limits messages to one chat or user (default 20).
+	// QPS limits API calls of the app (default 20 a second).
+	// PerRecipientPerMinute, when set, limits messages to one chat or user
+	// here too; by default only the outbox's limit (DESIGN 5) applies.
 	QPS                   float64
 	PerRecipientPerMinute int
 	// ReconnectMin and ReconnectMax bound the Stream reconnect backoff
@@ -155,15 +155,7 @@ func New(opts Options) (*Adapter, error) {
 	}
 	hc := opts.HTTPClient
 	if hc == nil {
-		tr := http.DefaultTransport.(*http.Transport).Clone()
-		if opts.HTTPSProxy != "" {
-			u, err := url.Parse(opts.HTTPSProxy)
-			if err != nil {
-				return nil, fmt.Errorf("dingtalk: HTTPS_PROXY: %w", err)
-			}
-			tr.Proxy = http.ProxyURL(u)
-		}
-		hc = &http.Client{Transport: tr, Timeout: 15 * time.Second}
+		hc = bot.NewHTTPClient(opts.HTTPSProxy, 15*time.Second)
 	}
 	sdkLoggerOnce.Do(func() { logger.SetLogger(quietSDKLogger{}) })
 	a := &Adapter{

@@ -65,7 +65,7 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// recipientLimiter keeps each chat and user under a number of messages a
+// recipientLimiter, when configured, keeps each chat and user under a number of messages a
 // minute. A send over the limit is not made: the delivery worker is told to
 // come back when a slot frees, so one busy group never blocks the others.
 type recipientLimiter struct {
@@ -76,10 +76,9 @@ type recipientLimiter struct {
 	now    func() time.Time
 }
 
+// newRecipientLimiter returns a limiter of perMinute messages; zero or less
+// turns it off.
 func newRecipientLimiter(perMinute int) *recipientLimiter {
-	if perMinute <= 0 {
-		perMinute = 20
-	}
 	return &recipientLimiter{max: perMinute, window: time.Minute, sent: map[string][]time.Time{}, now: time.Now}
 }
 
@@ -88,6 +87,9 @@ var errRecipientBusy = errors.New("dingtalk: too many messages to this recipient
 // take records one send to key, or returns a *bot.RateLimitedError saying
 // when to try again.
 func (r *recipientLimiter) take(key string) error {
+	if r.max <= 0 {
+		return nil
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	now := r.now()
