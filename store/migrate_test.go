@@ -5,6 +5,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
+
 	"zhenggai/store"
 	"zhenggai/store/storetest"
 )
@@ -49,13 +51,14 @@ func TestConcurrentMigrateOnEmptySchema(t *testing.T) {
 	ctx := context.Background()
 	pool := storetest.TestSchema(ctx, t)
 	// Drop everything the helper created and migrate from scratch twice at once.
-	if _, err := pool.Exec(ctx, `DO $$ DECLARE r record; BEGIN
-		FOR r IN SELECT tablename FROM pg_tables WHERE schemaname = current_schema() LOOP
-			EXECUTE 'DROP TABLE IF EXISTS ' || quote_ident(r.tablename) || ' CASCADE';
-		END LOOP;
-		DROP SEQUENCE IF EXISTS audit_log_id_seq;
-		DROP FUNCTION IF EXISTS audit_append, audit_row_hash, audit_log_immutable CASCADE;
-	END $$`); err != nil {
+	var schema string
+	if err := pool.QueryRow(ctx, `SELECT current_schema()`).Scan(&schema); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pool.Exec(ctx, `DROP SCHEMA `+pgx.Identifier{schema}.Sanitize()+` CASCADE`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pool.Exec(ctx, `CREATE SCHEMA `+pgx.Identifier{schema}.Sanitize()); err != nil {
 		t.Fatal(err)
 	}
 	st := store.New(pool)
