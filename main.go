@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -24,6 +25,7 @@ import (
 	"zhenggai/bot/config"
 	"zhenggai/bot/dingtalk"
 	"zhenggai/bot/sim"
+	"zhenggai/bot/wecom"
 	"zhenggai/handlers"
 	"zhenggai/store"
 )
@@ -35,6 +37,7 @@ Usage:
   zhenggai migrate                                apply database migrations
   zhenggai campaign apply -f FILE                 create or update the campaign from a YAML file
   zhenggai campaign code (--person KEY | --enterprise KEY --contact NAME) [--days N]
+  zhenggai campaign group --unit KEY              create the unit's WeCom app group
                                                   issue a single-use binding code
   zhenggai ledger export -o FILE.xlsx [--unit KEY]
   zhenggai ledger import -f FILE.xlsx
@@ -188,6 +191,8 @@ func (a *app) campaign(ctx context.Context, args []string) error {
 		}
 		fmt.Fprintf(a.stdout, "campaign %s applied: %s\n", f.Campaign.Key, res)
 		return nil
+	case "group":
+		return a.campaignGroup(ctx, args[1:])
 	case "code":
 		fs := flag.NewFlagSet("campaign code", flag.ContinueOnError)
 		person := fs.String("person", "", "person key")
@@ -254,8 +259,14 @@ func (a *app) addAdapters(b *bot.Bot) error {
 		b.AddAdapter(dt)
 	}
 	if a.cfg.WeComEnabled() {
-		// ADAPTER:wecom (bot/wecom, issue 9) replaces this line.
-		missing = append(missing, "wecom")
+		// ADAPTER:wecom (bot/wecom, issue 9): the app, and 微信客服 on the same
+		// app and callback.
+		wc, err := a.wecom(b.Clock())
+		if err != nil {
+			return err
+		}
+		b.AddAdapter(wc)
+		b.AddAdapter(wc.KF())
 	}
 	if a.cfg.SimEnabled() {
 		// ADAPTER:sim (bot/sim, issue 3).
@@ -399,6 +410,93 @@ func displayAddr(addr string) string {
 		return "127.0.0.1:" + strings.TrimPrefix(addr, "0.0.0.0:")
 	}
 	return addr
+}
+
+// wecom builds the WeCom adapter from the configuration.
+func (a *app) wecom(clock bot.Clock) (*wecom.Adapter, error) {
+	return wecom.New(wecom.Config{
+		CorpID: a.cfg.WeComCorpID, AgentID: a.cfg.WeComAgentID, Secret: a.cfg.WeComSecret,
+		Token: a.cfg.WeComToken, EncodingAESKey: a.cfg.WeComEncodingAESKey, BaseURL: a.cfg.WeComBaseURL,
+		HTTPSProxy: a.cfg.HTTPSProxy, PublicBaseURL: a.cfg.PublicBaseURL,
+		Store: a.store, Clock: clock, Logger: a.log,
+	})
+}
+
+// campaignGroup creates a unit's WeCom app group (appchat/create) with its
+// liaison (the owner), leader and members who have WeCom accounts, and
+// records it as the unit's chat.
+func (a *app) campaignGroup(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("campaign group", flag.ContinueOnError)
+	unitKey := fs.String("unit", "", "unit key")
+	if err := fs.Parse(args); err != nil || *unitKey == "" {
+		return errUsage
+	}
+	if !a.cfg.WeComEnabled() {
+		return errors.New("campaign group: WeCom is not configured (WECOM_CORP_ID, WECOM_SECRET, …)")
+	}
+	c, err := a.store.CurrentCampaign(ctx)
+	if err != nil {
+		return fmt.Errorf("campaign group: no campaign applied: %w", err)
+	}
+	u, err := a.store.UnitByKey(ctx, c.ID, *unitKey)
+	if err != nil {
+		return fmt.Errorf("campaign group: unit %q: %w", *unitKey, err)
+	}
+	var ids []int64
+	add := func(id *int64) {
+		if id != nil && !slices.Contains(ids, *id) {
+			ids = append(ids, *id)
+		}
+	}
+	add(u.LiaisonID)
+	add(u.LeaderID)
+	for i := range u.MemberIDs {
+		add(&u.MemberIDs[i])
+	}
+	accs, err := a.store.AccountsOfPeople(ctx, ids)
+	if err != nil {
+		return err
+	}
+	var users []string
+	for _, id := range ids {
+		for _, acc := range accs[id] {
+			if acc.Platform == string(bot.WeCom) {
+				users = append(users, acc.ExternalID)
+			}
+		}
+	}
+	if len(users) < 2 {
+		return fmt.Errorf("campaign group: unit %s has %d people with a WeCom account; an app group needs 2", u.Key, len(users))
+	}
+	wc, err := a.wecom(bot.SystemClock{})
+	if err != nil {
+		return err
+	}
+	chatID := "zg"
+	for _, r := range u.Key {
+		if (r >= '0' && r <= '9') || (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z') {
+			chatID += string(r)
+		}
+	}
+	chatID = chatID[:min(len(chatID), 32)]
+	title := u.Name + "专项整治工作群"
+	id, err := wc.CreateAppChat(ctx, title, users[0], users, chatID)
+	if err != nil {
+		return fmt.Errorf("campaign group: %w", err)
+	}
+	err = a.store.InTx(ctx, func(tx *store.Store) error {
+		ch := &store.Chat{Platform: string(bot.WeCom), ExternalID: id, Kind: string(bot.Group), UnitID: &u.ID, Title: title, Active: true}
+		if err := tx.UpsertChat(ctx, ch); err != nil {
+			return err
+		}
+		return tx.AppendAudit(ctx, store.AuditParams{Actor: store.System, Entity: "chat", EntityID: fmt.Sprint(ch.ID), Action: "wecom_group_created", New: ch})
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(a.stdout, "WeCom app group %s created for %s with %s; add `chats: {wecom: %s}` to the unit in the campaign file\n",
+		id, u.Name, strings.Join(users, ", "), id)
+	return nil
 }
 
 func (a *app) doctor(ctx context.Context) error {

@@ -149,7 +149,8 @@ type syncAnswer struct {
 }
 
 // Sync pulls and dispatches an account's messages from its stored cursor
-// until WeCom has no more, and returns how many messages it dispatched.
+// until WeCom has no more, and returns how many messages from WeChat users
+// it read (duplicates included: the bot drops them).
 func (k *KFAdapter) Sync(ctx context.Context, d bot.Dispatcher, openKFID, token string) (int, error) {
 	n := 0
 	for {

@@ -1,0 +1,150 @@
+package wecom
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"zhenggai/bot"
+	"zhenggai/store"
+	"zhenggai/store/storetest"
+)
+
+// TestKFSyncAcrossRestart pulls 微信客服 messages through the callback and
+// sync_msg, restarts the adapter on the same database, and checks that every
+// message is dispatched exactly once, also after a crash that lost the
+// cursor's last move.
+func TestKFSyncAcrossRestart(t *testing.T) {
+	ctx := context.Background()
+	pool := storetest.TestSchema(ctx, t)
+	st := store.New(pool)
+	applyDemo(ctx, t, st)
+	if _, err := st.DB().Exec(ctx, `INSERT INTO accounts (platform, external_id, contact_id) SELECT 'wecom_kf', 'wmUser1', min(id) FROM contacts`); err != nil {
+		t.Fatal(err)
+	}
+	e := newEnv(t, st, false)
+	for i := range 3 {
+		e.fake.addKF(fmt.Sprintf("kf-%d", i), "wmUser1", fmt.Sprintf("你好 %d", i), testNow.Unix())
+	}
+	// The callback only kicks the sync loop; run it.
+	w := e.post(fmt.Sprintf("<xml><ToUserName><![CDATA[%s]]></ToUserName><CreateTime>%d</CreateTime><MsgType><![CDATA[event]]></MsgType>"+
+		"<Event><![CDATA[kf_msg_or_event]]></Event><Token><![CDATA[ENCApHxnGDNAVNY4AaSJKj4Tb5mwsEMzxhFmHVGcra996NR]]></Token>"+
+		"<OpenKfId><![CDATA[wkKF1]]></OpenKfId></xml>", vecCorpID, testNow.Unix()), false)
+	if w.Code != 200 {
+		t.Fatalf("kf callback: %d", w.Code)
+	}
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- e.a.KF().Run(runCtx, e.b) }()
+	waitFor(t, func() bool { return len(e.rec.got()) == 3 && cursorOf(ctx, st, "wkKF1") == "3" })
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	syncs := e.fake.callsTo("/cgi-bin/kf/sync_msg")
+	if len(syncs) != 2 || syncs[0].Body["token"] != "ENCApHxnGDNAVNY4AaSJKj4Tb5mwsEMzxhFmHVGcra996NR" || syncs[0].Body["open_kfid"] != "wkKF1" || syncs[1].Body["cursor"] != "2" {
+		t.Fatalf("sync calls %+v", syncs)
+	}
+	ev := e.rec.got()[0]
+	if ev.Platform != bot.WeComKF || ev.Sender.ID != "wmUser1" || ev.Text != "你好 0" || ev.ID != "kf-0" {
+		t.Fatalf("%+v", ev)
+	}
+
+	// Restart: a new adapter on the same database continues from the stored
+	// cursor.
+	e.fake.addKF("kf-3", "wmUser1", "第四条", testNow.Unix()+60)
+	a2 := e.newAdapter()
+	n, err := a2.KF().Sync(ctx, e.b, "wkKF1", "")
+	if err != nil || n != 1 {
+		t.Fatalf("after restart: read %d, %v", n, err)
+	}
+	if got := e.rec.got(); len(got) != 4 || got[3].Text != "第四条" {
+		t.Fatalf("%d events", len(got))
+	}
+	if last := e.fake.callsTo("/cgi-bin/kf/sync_msg"); last[len(last)-1].Body["cursor"] != "3" {
+		t.Fatalf("restart read from cursor %v", last[len(last)-1].Body["cursor"])
+	}
+
+	// A crash after dispatching but before saving the cursor: the page is
+	// read again and nothing is applied twice.
+	if err := st.SetKFCursor(ctx, "wkKF1", "1", testNow); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a2.KF().Sync(ctx, e.b, "wkKF1", ""); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.rec.got(); len(got) != 4 {
+		t.Fatalf("re-read messages applied again: %d events", len(got))
+	}
+	// Run catches up known accounts on start.
+	e.fake.addKF("kf-4", "wmUser1", "第五条", testNow.Unix()+120)
+	runCtx, cancel = context.WithCancel(ctx)
+	go func() { done <- a2.KF().Run(runCtx, e.b) }()
+	waitFor(t, func() bool { return len(e.rec.got()) == 5 })
+	cancel()
+	<-done
+}
+
+func cursorOf(ctx context.Context, st *store.Store, id string) string {
+	var c string
+	_ = st.DB().QueryRow(ctx, `SELECT cursor FROM wecom_kf_cursors WHERE open_kfid = $1`, id).Scan(&c)
+	return c
+}
+
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not met in 10 s")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// TestKFWindow sends up to 5 replies within 48 h of the user's last message
+// and refuses more, and anything after 48 h, with a Chinese reason.
+func TestKFWindow(t *testing.T) {
+	ctx := context.Background()
+	st := storetest.TestStore(ctx, t)
+	e := newEnv(t, st, false)
+	kf := e.a.KF()
+	to := kf.DirectTarget("wmUser1")
+	if _, err := kf.Send(ctx, to, &bot.Message{Text: "您好"}); !errors.Is(err, ErrKFWindow) || !errors.Is(err, bot.ErrPermanent) {
+		t.Fatalf("never wrote: %v", err)
+	}
+	e.fake.addKF("kf-0", "wmUser1", "请问整改要求", testNow.Unix())
+	if _, err := kf.Sync(ctx, e.b, "wkKF1", ""); err != nil {
+		t.Fatal(err)
+	}
+	for i := range KFMaxReplies {
+		ref, err := kf.Send(ctx, to, &bot.Message{Text: fmt.Sprintf("答复 %d", i)})
+		if err != nil || ref.MessageID == "" {
+			t.Fatalf("reply %d: %v", i, err)
+		}
+	}
+	_, err := kf.Send(ctx, to, &bot.Message{Text: "第六条"})
+	if !errors.Is(err, ErrKFWindow) || !strings.Contains(err.Error(), "已回复5条") {
+		t.Fatalf("6th reply: %v", err)
+	}
+	sends := e.fake.callsTo("/cgi-bin/kf/send_msg")
+	if len(sends) != KFMaxReplies || sends[0].Body["open_kfid"] != "wkKF1" || sends[0].Body["touser"] != "wmUser1" || sends[0].Body["msgtype"] != "text" {
+		t.Fatalf("%+v", sends)
+	}
+	// The user writes again: the window reopens; 48 h later it closes.
+	e.clock.Advance(time.Hour)
+	e.fake.addKF("kf-1", "wmUser1", "收到", e.clock.Now().Unix())
+	if _, err := kf.Sync(ctx, e.b, "wkKF1", ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := kf.Send(ctx, to, &bot.Message{Text: "好的"}); err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Advance(KFWindow + time.Minute)
+	if _, err := kf.Send(ctx, to, &bot.Message{Text: "迟到的答复"}); !errors.Is(err, ErrKFWindow) || !strings.Contains(err.Error(), "48小时") {
+		t.Fatalf("after 48 h: %v", err)
+	}
+}
