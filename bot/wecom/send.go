@@ -166,6 +166,9 @@ func (a *Adapter) noteInvalid(ctx context.Context, users []string, reason string
 // sendGroup sends to an app group: text and markdown notices through
 // appchat/send, and an interactive card 1:1 to the mentioned members.
 func (a *Adapter) sendGroup(ctx context.Context, chatID string, m *bot.Message) (bot.MessageRef, error) {
+	if m.Text == "" && m.Card == nil {
+		return bot.MessageRef{}, fmt.Errorf("%w: wecom: empty message", bot.ErrPermanent)
+	}
 	var w *cards.WeComCard
 	taskless := ""
 	if m.Card != nil {
