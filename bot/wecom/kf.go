@@ -191,7 +191,7 @@ const kfFromCustomer = 3
 
 // dispatch turns one synced message into an event. Only what WeChat users
 // send (origin 3) is dispatched; events and the servicers' own messages
-// are skipped. A text message reopens the user's reply window.
+// are skipped. Any message of the user reopens their reply window.
 func (k *KFAdapter) dispatch(ctx context.Context, tx *store.Store, d bot.Dispatcher, raw json.RawMessage) (bool, error) {
 	var base struct {
 		syncmsg.BaseMessage
