@@ -14,7 +14,14 @@
 //
 // Event ids: a message's event id is "sim-m<message id>" (the stored
 // message's id, unique per post); a card action's is "sim-a<random>", one
-// per click.
+// per click. Event.Raw is the decoded JSON body of the page's request.
+//
+// A card click is checked against the stored card: the action and params
+// must be those of one of its buttons or of its form's submit (as a platform
+// that keeps a card's values itself), and a form's values pass Form.Check
+// before the bot sees them. The reply's card replaces the clicked card in
+// the history; a form answered without a card stays, disabled, as
+// submitted.
 package sim
 
 import (

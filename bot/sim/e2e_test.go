@@ -120,10 +120,23 @@ func startServer(t *testing.T, register func(*bot.Router, handlers.Deps)) *simSe
 // browser is a headless Chromium tab that records the page's uncaught
 // JavaScript exceptions and console errors.
 type browser struct {
-	t    *testing.T
-	ctx  context.Context
-	mu   sync.Mutex
-	errs []string
+	t   *testing.T
+	ctx context.Context
+	// failed receives a value when the page fails.
+	failed chan struct{}
+	mu     sync.Mutex
+	errs   []string
+}
+
+// fail records a failure of the page; it runs on chromedp's event reader.
+func (br *browser) fail(msg string) {
+	br.mu.Lock()
+	br.errs = append(br.errs, msg)
+	br.mu.Unlock()
+	select {
+	case br.failed <- struct{}{}:
+	default:
+	}
 }
 
 func chromiumPath(t *testing.T) string {
@@ -160,30 +173,27 @@ func newBrowser(t *testing.T, width, height int) *browser {
 		chromedp.Flag("hide-scrollbars", true),
 		chromedp.Flag("lang", "zh-CN"),
 		chromedp.UserDataDir(dir),
+		chromedp.Env("TMPDIR="+dir), // chromium's singleton files go with the profile
 		chromedp.WindowSize(width, height),
 	}
 	actx, acancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	br := &browser{t: t}
+	br := &browser{t: t, failed: make(chan struct{}, 1)}
 	ctx, cancel := chromedp.NewContext(actx, chromedp.WithListener(func(ev any) {
 		switch e := ev.(type) {
 		case *runtime.EventExceptionThrown:
-			br.mu.Lock()
 			d := e.ExceptionDetails
 			msg := d.Text
 			if d.Exception != nil {
 				msg += " " + d.Exception.Description
 			}
-			br.errs = append(br.errs, fmt.Sprintf("exception at %s:%d: %s", d.URL, d.LineNumber+1, msg))
-			br.mu.Unlock()
+			br.fail(fmt.Sprintf("exception at %s:%d: %s", d.URL, d.LineNumber+1, msg))
 		case *runtime.EventConsoleAPICalled:
 			if e.Type == "error" {
 				var parts []string
 				for _, a := range e.Args {
 					parts = append(parts, string(a.Value)+a.Description)
 				}
-				br.mu.Lock()
-				br.errs = append(br.errs, "console.error: "+strings.Join(parts, " "))
-				br.mu.Unlock()
+				br.fail("console.error: " + strings.Join(parts, " "))
 			}
 		}
 	}))
@@ -396,4 +406,25 @@ func TestSimulatorStreamsToOtherPages(t *testing.T) {
 	}
 	br.waitFor("the liaison's message", `[...document.querySelectorAll("#log .msg-other")].some(m => m.textContent.includes("李晓燕"))`)
 	br.waitFor("the bot's help card", cardJS("使用帮助")+` !== undefined`)
+}
+
+// TestBrowserReportsExceptions proves the guard of the browser tests: an
+// exception the page does not catch is recorded, so a test that meets one
+// fails.
+func TestBrowserReportsExceptions(t *testing.T) {
+	srv := startServer(t, nil)
+	br := newBrowser(t, 800, 600)
+	br.open(srv.URL, "p:li-lb", "g:lingbao")
+	br.eval0(`setTimeout(() => { throw new Error("boom"); }, 0)`)
+	select {
+	case <-br.failed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the page's exception was not reported")
+	}
+	br.mu.Lock()
+	defer br.mu.Unlock()
+	if got := strings.Join(br.errs, "\n"); !strings.Contains(got, "boom") {
+		t.Fatalf("recorded %q", got)
+	}
+	br.errs = nil // expected here: do not fail the test
 }

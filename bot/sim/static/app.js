@@ -424,8 +424,16 @@
     }
     if (res.data.message) {
       const changed = res.data.message.seq !== (msgMap(state.chat).get(res.data.message.id) || {}).seq;
+      const hadFocus = card.contains(document.activeElement);
       upsert(res.data.message);
       if (!changed) setBusy(card, false);
+      // Keep the keyboard where it was: on the card that replaced this one.
+      const now = $("msg-" + res.data.message.id);
+      const fresh = now && now.querySelector(".card");
+      if (hadFocus && fresh && fresh !== card) {
+        fresh.setAttribute("tabindex", "-1");
+        fresh.focus();
+      }
     } else {
       setBusy(card, false);
     }
