@@ -173,7 +173,7 @@ func newBrowser(t *testing.T, width, height int) *browser {
 		chromedp.Flag("hide-scrollbars", true),
 		chromedp.Flag("lang", "zh-CN"),
 		chromedp.UserDataDir(dir),
-		chromedp.Env("TMPDIR="+dir), // chromium's singleton files go with the profile
+		chromedp.Env("TMPDIR=" + dir), // chromium's singleton files go with the profile
 		chromedp.WindowSize(width, height),
 	}
 	actx, acancel := chromedp.NewExecAllocator(context.Background(), opts...)
