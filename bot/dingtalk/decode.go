@@ -124,6 +124,15 @@ func messageText(m *robotMessage) string {
 			sb.WriteString(part.Text)
 		}
 		return strings.TrimSpace(sb.String())
+	case "audio":
+		// A voice message carries DingTalk's transcription.
+		var au struct {
+			Recognition string `json:"recognition"`
+		}
+		if json.Unmarshal(m.Content, &au) != nil {
+			return ""
+		}
+		return strings.TrimSpace(au.Recognition)
 	}
 	return ""
 }

@@ -120,6 +120,25 @@ func newFake(t *testing.T) *fakeDingTalk {
 		}})
 		return 200, string(b)
 	})
+	api("POST", "/v1.0/robot/messageFiles/download", func(c apiCall) (int, string) {
+		code, _ := c.Body["downloadCode"].(string)
+		if c.Body["robotCode"] != "dingclient" || code == "" {
+			return 400, `{"code":"invalidParameter","message":"downloadCode"}`
+		}
+		return 200, fmt.Sprintf(`{"downloadUrl":%q}`, f.srv.URL+"/files/"+code)
+	})
+	mux.HandleFunc("GET /files/{code}", func(w http.ResponseWriter, r *http.Request) {
+		switch r.PathValue("code") {
+		case "code-pdf":
+			w.Header().Set("Content-Type", "application/pdf")
+			_, _ = w.Write([]byte("%PDF-1.4 整改佐证"))
+		case "code-png":
+			w.Header().Set("Content-Type", "image/png")
+			_, _ = w.Write([]byte("\x89PNG\r\n\x1a\n"))
+		default:
+			http.NotFound(w, r)
+		}
+	})
 	api("PUT", "/v1.0/card/instances", func(apiCall) (int, string) { return 200, `{"success":true,"result":true}` })
 	api("POST", "/v1.0/card/callbacks/register", func(apiCall) (int, string) { return 200, `{"success":true}` })
 	mux.HandleFunc("POST /media/upload", func(w http.ResponseWriter, r *http.Request) {

@@ -15,8 +15,9 @@ import (
 // queued, not awaited by DingTalk).
 const messageTimeout = 30 * time.Second
 
-// handleMessage dispatches a robot message. Group messages that do not
-// @-mention the robot are dropped here.
+// handleMessage dispatches a robot message with its files (downloaded
+// first: DingTalk's links expire). Group messages that do not @-mention the
+// robot are dropped here.
 func (a *Adapter) handleMessage(ctx context.Context, d bot.Dispatcher, m *robotMessage) error {
 	ev, err := messageEvent(m)
 	if err != nil || ev == nil {
@@ -30,6 +31,7 @@ func (a *Adapter) handleMessage(ctx context.Context, d bot.Dispatcher, m *robotM
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), messageTimeout)
 	defer cancel()
+	ev.Files = a.downloadFiles(ctx, m)
 	_, err = d.Dispatch(ctx, ev)
 	return err
 }

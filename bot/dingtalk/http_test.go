@@ -296,3 +296,36 @@ func TestHealthInHTTPMode(t *testing.T) {
 		t.Errorf("health %+v", h)
 	}
 }
+
+func TestHTTPFileMessageDownloadsTheFile(t *testing.T) {
+	t.Parallel()
+	b := setupHTTP(t, nil)
+	msg := []byte(`{"conversationId":"cidDirectLi==","msgId":"msgFile01==","senderStaffId":"0420li","conversationType":"1",` +
+		`"msgtype":"file","content":{"downloadCode":"code-pdf","fileName":"整改佐证.pdf"}}`)
+	if w := b.postRobot(t, msg, testTS, robotSign("client-secret", testTS)); w.Code != http.StatusOK {
+		t.Fatalf("answer %d", w.Code)
+	}
+	ev := b.rec.Events()[0]
+	if len(ev.Files) != 1 || ev.Files[0].Name != "整改佐证.pdf" || ev.Files[0].MIME != "application/pdf" ||
+		string(ev.Files[0].Content) != "%PDF-1.4 整改佐证" {
+		t.Fatalf("files %+v", ev.Files)
+	}
+	// A picture in rich text, and a file whose link is gone: the message
+	// still arrives, with what could be fetched.
+	msg = []byte(`{"conversationId":"cidDirectLi==","msgId":"msgRich01==","senderStaffId":"0420li","conversationType":"1",` +
+		`"msgtype":"richText","content":{"richText":[{"text":"进展：已整改 "},{"type":"picture","downloadCode":"code-png"},{"type":"picture","downloadCode":"code-gone"}]}}`)
+	if w := b.postRobot(t, msg, testTS, robotSign("client-secret", testTS)); w.Code != http.StatusOK {
+		t.Fatalf("answer %d", w.Code)
+	}
+	ev = b.rec.Events()[1]
+	if ev.Text != "进展：已整改" || len(ev.Files) != 1 || ev.Files[0].Name != "图片.png" || ev.Files[0].MIME != "image/png" {
+		t.Errorf("rich text event %q %+v", ev.Text, ev.Files)
+	}
+	// A voice message is its transcription.
+	msg = []byte(`{"conversationId":"cidDirectLi==","msgId":"msgAudio01==","senderStaffId":"0420li","conversationType":"1",` +
+		`"msgtype":"audio","content":{"duration":3000,"downloadCode":"x","recognition":"台账"}}`)
+	b.postRobot(t, msg, testTS, robotSign("client-secret", testTS))
+	if ev := b.rec.Events()[2]; ev.Text != "台账" {
+		t.Errorf("audio text %q", ev.Text)
+	}
+}
