@@ -242,7 +242,8 @@ func (a *applier) apply(f *CampaignFile) error {
 			}
 		}
 		ent := &store.Enterprise{CampaignID: camp.ID, Key: e.Key, Name: e.Name, LeaderID: ref(e.Leader)}
-		if _, err := tx.UpsertEnterprise(ctx, ent); err != nil {
+		leaderChanged, err := tx.UpsertEnterprise(ctx, ent)
+		if err != nil {
 			return err
 		}
 		for _, ct := range e.Contacts {
@@ -269,6 +270,9 @@ func (a *applier) apply(f *CampaignFile) error {
 			return err
 		}
 		if err := a.record("enterprise", e.Key, prevView, view); err != nil {
+			return err
+		}
+		if err := a.onLeaderChanged(prev, ent, leaderChanged); err != nil {
 			return err
 		}
 	}

@@ -63,7 +63,10 @@ func (h *handler) help(_ context.Context, r *bot.Request) (*bot.Reply, error) {
 }
 
 // fallback answers text that matches no command.
-func (h *handler) fallback(_ context.Context, r *bot.Request) (*bot.Reply, error) {
+func (h *handler) fallback(ctx context.Context, r *bot.Request) (*bot.Reply, error) {
+	if reply, ok, err := h.enterpriseFallback(ctx, r); ok || err != nil {
+		return reply, err
+	}
 	return bot.TextReply("没有理解“%s”。发送“帮助”查看可用功能。", truncate(r.Event.Text, 20)), nil
 }
 

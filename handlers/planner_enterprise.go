@@ -2,9 +2,17 @@ package handlers
 
 import (
 	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
 
 	"zhenggai/bot"
 )
+
+// undeliveredLookback bounds how far back the planner looks for relay
+// messages the outbox gave up on.
+const undeliveredLookback = 7 * 24 * time.Hour
 
 // planEnterpriseRequests plans the notices for enterprise requests past
 // their answer clock (request_answer_hours). It runs hourly (schedule
@@ -13,7 +21,81 @@ import (
 // request, the stage and the recipient (ereq:<number>:late:p:<person>), so
 // that it goes out once.
 //
-// The enterprise engineer (handlers/enterprise*.go) owns and fills this file.
+// The clock runs in working hours (enterprise_clock.go) from the
+// enterprise's oldest unanswered message (waiting_since); each waiting spell
+// has its own keys (w<unix of its start>), so a request answered and asked
+// again is reminded again. Past the limit the owner is reminded; past twice
+// the limit the office is told. The same run tells a leader when the
+// outbox gave up on one of his replies, and holds a reply refused by the
+// 微信客服 window again until the enterprise writes.
 func (h *handler) planEnterpriseRequests(ctx context.Context, run *bot.PlanRun) ([]bot.Outgoing, error) {
-	return nil, nil
+	c := run.Campaign
+	loc := c.Location()
+	hours := answerHours(c)
+	qs, err := run.Store.RequestsWaitingSince(ctx, c.ID, run.Occurrence.Add(-time.Duration(hours)*time.Hour))
+	if err != nil {
+		return nil, err
+	}
+	failed, err := run.Store.UndeliveredReplies(ctx, c.ID, run.Occurrence.Add(-undeliveredLookback))
+	if err != nil {
+		return nil, err
+	}
+	if len(qs) == 0 && len(failed) == 0 {
+		return nil, nil
+	}
+	e, err := newPlanEnv(ctx, run)
+	if err != nil {
+		return nil, err
+	}
+	var owners []int64
+	for _, q := range qs {
+		owners = append(owners, q.OwnerID)
+	}
+	for _, f := range failed {
+		owners = append(owners, f.OwnerID)
+	}
+	if err := e.loadPeople(ctx, owners); err != nil {
+		return nil, err
+	}
+	for _, q := range qs {
+		due := addWorkingHours(*q.WaitingSince, hours, loc)
+		if run.Occurrence.Before(due) {
+			continue
+		}
+		key := fmt.Sprintf("ereq:%s:w%d", q.Number, q.WaitingSince.Unix())
+		owner := q.OwnerID
+		e.toPerson(&owner, key+":late", requestSubject(q), requestLateCard(q, due, hours, loc, false))
+		if due2 := addWorkingHours(*q.WaitingSince, 2*hours, loc); !run.Occurrence.Before(due2) {
+			e.toOffice(key+":office", requestLateCard(q, due2, hours, loc, true))
+		}
+	}
+	for _, f := range failed {
+		held := false
+		if strings.Contains(f.Error, "微信客服") {
+			// Only the enterprise can reopen the window: keep the reply
+			// until it writes again.
+			if err := run.Store.SetMessageHeld(ctx, f.Message.ID, true); err != nil {
+				return nil, err
+			}
+			held = true
+		}
+		if err := run.Store.MarkUndeliveredReported(ctx, f.Message.ID, f.DeliveryID); err != nil {
+			return nil, err
+		}
+		owner := f.OwnerID
+		key := "ereq:" + f.Number + ":undelivered:" + strconv.FormatInt(f.DeliveryID, 10)
+		e.toPerson(&owner, key, "", undeliveredCard(f.Number, f.Enterprise, f.Message.Text, deliveryReason(f.Error), held))
+	}
+	return e.out, nil
+}
+
+// deliveryReason turns the outbox's last error into words for a leader.
+func deliveryReason(errText string) string {
+	if i := strings.Index(errText, "微信客服"); i >= 0 {
+		return strings.TrimSpace(errText[i:])
+	}
+	if strings.Contains(errText, "not enabled") {
+		return "企业所用的消息平台未启用"
+	}
+	return "消息平台拒绝发送（" + truncateRunes(errText, 80) + "）"
 }

@@ -1,0 +1,89 @@
+package handlers
+
+import (
+	"context"
+	"strconv"
+	"time"
+
+	"zhenggai/bot"
+	"zhenggai/cards"
+	"zhenggai/store"
+)
+
+// From complaint to ledger: ereq.to_item opens the ledger's new-item form
+// prefilled from the request (source 企业反映, the enterprise's words as
+// the description) and submits to the ledger's item.new.submit with params
+// {unit, request}; the ledger creates the item with request_id set, which
+// is the link both ways (the request card reads it back).
+
+// itemCategories are the six 整治重点 of the seed.
+var itemCategories = []string{"逐利执法", "执法不规范", "执法方式简单僵化", "执法粗暴", "执法“寻租”", "其他有关问题"}
+
+// itemSourceEnterprise is the 问题来源 of items made from requests.
+const itemSourceEnterprise = "企业反映"
+
+// requestToItem answers ereq.to_item.
+func (h *handler) requestToItem(ctx context.Context, r *bot.Request) (*bot.Reply, error) {
+	q, err := handlerRequest(ctx, r, false)
+	if err != nil {
+		return nil, err
+	}
+	if q.LedgerItemID != nil {
+		return nil, bot.Refuse("诉求 %s 已转为台账问题。", q.Number)
+	}
+	unit, err := itemUnitFor(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	msgs, err := r.Store.RequestMessages(ctx, q.ID, 50)
+	if err != nil {
+		return nil, err
+	}
+	desc := ""
+	for _, m := range msgs {
+		if m.Direction == store.MessageIn && m.FileID == nil {
+			if desc != "" {
+				desc += "\n"
+			}
+			desc += m.Text
+		}
+	}
+	desc = truncateRunes(q.EnterpriseName+"反映（诉求 "+q.Number+"）："+desc, 1000)
+	if err := auditView(ctx, r, q, "to_item"); err != nil {
+		return nil, err
+	}
+	return bot.CardReply(requestItemFormCard(q, unit, desc, r.Now.In(r.Campaign.Location()).AddDate(0, 1, 0))), nil
+}
+
+// itemUnitFor is the unit whose ledger gets the item: the first unit the
+// asker leads or liaises for, else the office.
+func itemUnitFor(ctx context.Context, r *bot.Request) (*store.Unit, error) {
+	ids := append(append([]int64{}, r.Roles.Leads...), r.Roles.Liaises...)
+	if len(ids) > 0 {
+		return r.Store.UnitByID(ctx, ids[0])
+	}
+	u, err := r.Store.UnitByKey(ctx, r.Campaign.ID, r.Campaign.OfficeUnitKey)
+	if err != nil {
+		return nil, bot.Refuse("未找到可登记台账的单位，请联系市局专项整治办公室。")
+	}
+	return u, nil
+}
+
+// requestItemFormCard is the ledger's new-item form, prefilled.
+func requestItemFormCard(q *store.EnterpriseRequest, u *store.Unit, desc string, due time.Time) *cards.Card {
+	var opts []cards.Option
+	for _, c := range itemCategories {
+		opts = append(opts, cards.Option{Value: c, Label: c})
+	}
+	return &cards.Card{Title: "转为台账问题 · " + q.Number, Subtitle: u.Name, Tone: cards.ToneInfo, Blocks: []cards.Block{
+		cards.MD("问题来源：**" + itemSourceEnterprise + "**（" + q.EnterpriseName + "）"),
+		cards.FormBlock(&cards.Form{Name: "item_new", Fields: []cards.FormField{
+			{Name: "source", Label: "问题来源", Kind: cards.KindText, Required: true, Default: itemSourceEnterprise},
+			{Name: "category", Label: "问题类别", Kind: cards.KindSelect, Required: true, Options: opts},
+			{Name: "description", Label: "问题描述", Kind: cards.KindLongText, Required: true, Default: desc, MaxLen: 1000},
+			{Name: "measures", Label: "整改措施", Kind: cards.KindLongText, MaxLen: 1000},
+			{Name: "due", Label: "整改时限", Kind: cards.KindDate, Required: true, Default: due.Format(cards.DateLayout)},
+		}, Submit: cards.Button{Text: "登记到台账", Action: "item.new.submit", Style: cards.StylePrimary,
+			Params: map[string]string{"unit": u.Key, "request": strconv.FormatInt(q.ID, 10)}}}),
+	}}
+}
