@@ -98,13 +98,13 @@ func TestWithRealBot(t *testing.T) {
 	if err := json.Unmarshal(w.Body.Bytes(), &resp); err != nil || w.Code != http.StatusOK {
 		t.Fatalf("click: %d %s", w.Code, w.Body)
 	}
-	if resp.CardData == nil || !strings.Contains(resp.CardData.CardParamMap["toast"], "已失效") {
+	if resp.UserPrivateData == nil || !strings.Contains(resp.UserPrivateData.CardParamMap["toast"], "已失效") {
 		t.Errorf("click answer %s", w.Body)
 	}
 	w = hb.postCard(t, click, testTS, csign)
 	resp = cardResponse{}
 	_ = json.Unmarshal(w.Body.Bytes(), &resp)
-	if w.Code != http.StatusOK || resp.CardData != nil {
+	if w.Code != http.StatusOK || resp.CardData != nil || resp.UserPrivateData != nil {
 		t.Errorf("duplicate click answer %d %s", w.Code, w.Body)
 	}
 }

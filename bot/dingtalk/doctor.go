@@ -17,7 +17,7 @@ func (a *Adapter) Doctor(ctx context.Context) []bot.Check {
 	var out []bot.Check
 	if _, err := a.api.accessToken(ctx); err != nil {
 		out = append(out, bot.Check{Name: "credentials", OK: false,
-			Info: fmt.Sprintf("DINGTALK_CLIENT_ID/DINGTALK_CLIENT_SECRET refused: %v", err)})
+			Info: fmt.Sprintf("no access token for DINGTALK_CLIENT_ID/DINGTALK_CLIENT_SECRET: %v", err)})
 	} else {
 		out = append(out, bot.Check{Name: "credentials", OK: true, Info: "access token obtained from " + a.opts.BaseURL})
 	}

@@ -54,10 +54,10 @@ type cardParamData struct {
 }
 
 // handleCard dispatches a card callback within the answer budget and
-// returns the clicker's view: the reply's card (with its toast) replaces
-// the card's data by key. DingTalk shows a callback's answer to the clicker
-// only, so when the reply has a card, everyone's copy is updated a moment
-// later through the update API.
+// returns the clicker's view: the reply's card replaces the card's data by
+// key, and its toast becomes the clicker's private result line. DingTalk
+// shows a callback's answer to the clicker only, so when the reply has a
+// card, everyone's copy is updated a moment later through the update API.
 func (a *Adapter) handleCard(ctx context.Context, d bot.Dispatcher, cb *cardCallback) (*cardResponse, error) {
 	ev, err := cardEvent(cb)
 	if err != nil {
@@ -74,7 +74,6 @@ func (a *Adapter) handleCard(ctx context.Context, d bot.Dispatcher, cb *cardCall
 		// A duplicate: it was answered the first time.
 		return resp, nil
 	}
-	params := map[string]string{}
 	if reply.Card != nil {
 		_, isForm := isCardRef(cb.OutTrackID)
 		r, err := cards.RenderDingTalk(reply.Card)
@@ -94,18 +93,27 @@ func (a *Adapter) handleCard(ctx context.Context, d bot.Dispatcher, cb *cardCall
 				reply.Toast, reply.ToastKind = "已发送新的卡片，请在其中继续操作", "info"
 			}
 		default:
-			params = r.Params
-			everyone := make(map[string]string, len(params))
-			for k, v := range params {
-				everyone[k] = v
-			}
-			a.later(func(ctx context.Context) error { return a.putCard(ctx, cb.OutTrackID, everyone) })
+			params := publicParams(r.Params)
+			resp.CardData = &cardParamData{CardParamMap: params}
+			a.later(func(ctx context.Context) error { return a.putCard(ctx, cb.OutTrackID, params) })
 		}
 	}
-	params["toast"] = reply.Toast
-	params["toast_kind"] = reply.ToastKind
-	resp.CardData = &cardParamData{CardParamMap: params}
+	// The result line is the clicker's own: private data, which the
+	// update of everyone's copy leaves alone.
+	resp.UserPrivateData = &cardParamData{CardParamMap: map[string]string{"toast": reply.Toast, "toast_kind": reply.ToastKind}}
 	return resp, nil
+}
+
+// publicParams is a rendered card without the clicker's private result
+// line.
+func publicParams(p map[string]string) map[string]string {
+	out := make(map[string]string, len(p))
+	for k, v := range p {
+		if k != "toast" && k != "toast_kind" {
+			out[k] = v
+		}
+	}
+	return out
 }
 
 // later runs f in the background after UpdateDelay, detached from the

@@ -210,8 +210,14 @@ func TestHTTPCardFormSubmit(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := resp.CardData.CardParamMap
-	if p["title"] != "台账条目 #42" || p["toast"] != "进展已保存" || p["toast_kind"] != "success" || p["tone"] != "green" {
+	if p["title"] != "台账条目 #42" || p["tone"] != "green" {
 		t.Errorf("clicker's view %v", p)
+	}
+	if _, ok := p["toast"]; ok {
+		t.Error("the toast must not be public card data")
+	}
+	if pd := resp.UserPrivateData.CardParamMap; pd["toast"] != "进展已保存" || pd["toast_kind"] != "success" {
+		t.Errorf("clicker's private result line %v", pd)
 	}
 	if !resp.CardUpdateOptions.UpdateCardDataByKey {
 		t.Error("the answer must update by key")
@@ -223,8 +229,8 @@ func TestHTTPCardFormSubmit(t *testing.T) {
 		t.Fatalf("updates %+v", puts)
 	}
 	pm := puts[0].Body["cardData"].(map[string]any)["cardParamMap"].(map[string]any)
-	if pm["title"] != "台账条目 #42" || pm["toast"] != "" {
-		t.Errorf("everyone's view %v", pm)
+	if _, ok := pm["toast"]; pm["title"] != "台账条目 #42" || ok {
+		t.Errorf("everyone's view %v: the card without the clicker's toast", pm)
 	}
 }
 
@@ -244,8 +250,8 @@ func TestHTTPCardClickWithoutCardReply(t *testing.T) {
 	}
 	var resp cardResponse
 	_ = json.Unmarshal(w.Body.Bytes(), &resp)
-	if p := resp.CardData.CardParamMap; len(p) != 2 || p["toast"] != "您无权审批该申请" {
-		t.Errorf("answer %v: a toast alone must touch only the toast", p)
+	if resp.CardData != nil || resp.UserPrivateData.CardParamMap["toast"] != "您无权审批该申请" {
+		t.Errorf("answer %s: a toast alone must touch only the clicker's result line", w.Body)
 	}
 	b.adapter.Wait()
 	if n := len(b.fake.callsTo("/v1.0/card/instances")); n != 0 {

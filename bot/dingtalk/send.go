@@ -168,7 +168,7 @@ func (a *Adapter) UpdateCard(ctx context.Context, ref bot.MessageRef, c *cards.C
 	if r.HasForm && !isForm {
 		return fmt.Errorf("dingtalk: card %s was made without the form template: %w", id, bot.ErrNotSupported)
 	}
-	return a.putCard(ctx, id, r.Params)
+	return a.putCard(ctx, id, publicParams(r.Params))
 }
 
 func (a *Adapter) putCard(ctx context.Context, outTrackID string, params map[string]string) error {

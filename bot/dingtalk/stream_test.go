@@ -107,8 +107,11 @@ func TestStreamMessageAndCardCallback(t *testing.T) {
 	if err := json.Unmarshal([]byte(a.Data), &data); err != nil {
 		t.Fatalf("card ack data %q: %v", a.Data, err)
 	}
-	if p := data.Response.CardData.CardParamMap; p["title"] != "已提交" || p["toast"] != "已提交" || p["content_1"] != "进展：已清理通道" {
+	if p := data.Response.CardData.CardParamMap; p["title"] != "已提交" || p["content_1"] != "进展：已清理通道" {
 		t.Errorf("clicker's view %v", p)
+	}
+	if p := data.Response.UserPrivateData.CardParamMap; p["toast"] != "已提交" {
+		t.Errorf("clicker's result line %v", p)
 	}
 	waitFor(t, "everyone's update", func() bool { return len(b.fake.callsTo("/v1.0/card/instances")) == 1 })
 
