@@ -178,6 +178,8 @@ func TestAPIRefusals(t *testing.T) {
 		{"/sim/api/send", `{"as":"p:li-lb","chat":"d:p:li-lb","text":"   "}`, 400, "消息不能为空"},
 		{"/sim/api/send", `{"as":"p:li-lb","chat":"d:p:li-lb","text":"hi","x":1}`, 400, "请求格式错误"},
 		{"/sim/api/send", `{"as":"p:li-lb","chat":"d:p:li-lb","text":"` + strings.Repeat("字", 4001) + `"}`, 400, "消息不能超过 4000 字"},
+		{"/sim/api/send", `{"as":"p:li-lb","chat":"d:p:li-lb","file":{"name":"a.txt","data":""}}`, 400, "附件是空的"},
+		{"/sim/api/send", `{"as":"p:li-lb","chat":"d:p:li-lb","file":{"name":"a.txt","data":"` + strings.Repeat("QUJD", 4<<20) + `"}}`, 413, "附件不能超过 10 MB"},
 		{"/sim/api/tick", `{"at":"2026-11-20T09:00"}`, 501, "定时任务尚未接入"},
 		{"/sim/api/action", `{"as":"p:li-lb","chat":"d:p:li-lb","message":999,"action":"t.form","params":{}}`, 404, "卡片不存在"},
 	}

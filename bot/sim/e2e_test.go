@@ -249,11 +249,11 @@ func (br *browser) try(expr string, d time.Duration) bool {
 }
 
 // eval evaluates a JavaScript expression in the page.
-func eval[T any](br *browser, expr string) T {
+func eval[T any](br *browser, expr string, opts ...chromedp.EvaluateOption) T {
 	br.t.Helper()
 	ctx, cancel := context.WithTimeout(br.ctx, 30*time.Second)
 	defer cancel()
-	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr))
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr, opts...))
 	if err != nil {
 		br.t.Fatalf("evaluate %s: %v", expr, err)
 	}

@@ -3,6 +3,8 @@ package sim_test
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -35,6 +37,13 @@ func (fb *formBot) register(rt *bot.Router, _ handlers.Deps) {
 			),
 		}}), nil
 	}, "表单")
+	rt.PublicCommand(func(_ context.Context, r *bot.Request) (*bot.Reply, error) {
+		var names []string
+		for _, f := range r.Event.Files {
+			names = append(names, fmt.Sprintf("%s（%s，%d 字节）", f.Name, f.MIME, len(f.Content)))
+		}
+		return bot.TextReply("收到 %d 个附件：%s", len(r.Event.Files), strings.Join(names, "、")), nil
+	}, "附件")
 	rt.Action("t.form", func(_ context.Context, r *bot.Request) (*bot.Reply, error) {
 		c := r.Event.Action.Params["case"]
 		f := &cards.Form{Name: "t", Submit: cards.Button{Text: "提交", Action: "t.submit", Params: map[string]string{"case": c, "v": "3"}}}
@@ -168,5 +177,27 @@ func TestSimulatorForms(t *testing.T) {
 	br.waitFor("the disabled form after a reload", `document.querySelector("#log .msg:last-child .card.is-submitted") !== null`)
 	if n := len(fb.submissions()); n != 2 {
 		t.Errorf("submissions = %d, want 2", n)
+	}
+}
+
+// TestSimulatorFileUpload attaches a file in the page: it shows in the chat,
+// reaches the bot as Event.Files and can be downloaded back.
+func TestSimulatorFileUpload(t *testing.T) {
+	fb := &formBot{}
+	srv := startServer(t, fb.register)
+	file := filepath.Join(t.TempDir(), "整改佐证.txt")
+	if err := os.WriteFile(file, []byte("执法案卷评查记录"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	br := newBrowser(t, 1000, 800)
+	br.open(srv.URL, "p:li-lb", "d:p:li-lb")
+	br.run("attach", chromedp.SendKeys(chromedp.CSS("#composer-input"), "附件"),
+		chromedp.SetUploadFiles(chromedp.CSS("#file-input"), []string{file}))
+	br.waitFor("the file in the chat", `[...document.querySelectorAll("#log .msg-me .file a")].some(a => a.textContent.includes("整改佐证.txt"))`)
+	br.waitFor("the bot's answer", `[...document.querySelectorAll("#log .msg-bot .bubble")].some(b =>
+		b.textContent === "收到 1 个附件：整改佐证.txt（text/plain，24 字节）")`)
+	got := eval[string](br, `fetch(document.querySelector("#log .msg-me .file a").href).then(r => r.text())`, chromedp.EvalAwaitPromise)
+	if got != "执法案卷评查记录" {
+		t.Errorf("downloaded %q", got)
 	}
 }

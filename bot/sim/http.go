@@ -13,6 +13,7 @@ import (
 	"maps"
 	"mime"
 	"net/http"
+	"path"
 	"strconv"
 	"strings"
 	"time"
@@ -101,7 +102,12 @@ func (a *Adapter) fail(w http.ResponseWriter, r *http.Request, status int, msg s
 
 // readJSON decodes a request body of at most 1 MiB into v.
 func readJSON(w http.ResponseWriter, r *http.Request, v any) error {
-	r.Body = http.MaxBytesReader(w, r.Body, 1<<20)
+	return readJSONMax(w, r, v, 1<<20)
+}
+
+// readJSONMax decodes a request body of at most limit bytes into v.
+func readJSONMax(w http.ResponseWriter, r *http.Request, v any, limit int64) error {
+	r.Body = http.MaxBytesReader(w, r.Body, limit)
 	dec := json.NewDecoder(r.Body)
 	dec.DisallowUnknownFields()
 	return dec.Decode(v)
@@ -369,19 +375,37 @@ func (a *Adapter) file(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(content)
 }
 
-// sendRequest is "user As sends Text in chat Chat".
+// sendRequest is "user As sends Text in chat Chat", with an optional file
+// (佐证, a document).
 type sendRequest struct {
-	As   string `json:"as"`
-	Chat string `json:"chat"`
-	Text string `json:"text"`
+	As   string      `json:"as"`
+	Chat string      `json:"chat"`
+	Text string      `json:"text"`
+	File *fileUpload `json:"file,omitempty"`
+}
+
+// fileUpload is a file the page attaches; Data is base64 in JSON.
+type fileUpload struct {
+	Name string `json:"name"`
+	MIME string `json:"mime"`
+	Data []byte `json:"data"`
 }
 
 // maxText is the longest message the page may send, in characters.
 const maxText = 4000
 
+// maxFile is the largest file the page may attach, as the real platforms'
+// own limits for files sent to a bot are about this size.
+const maxFile = 10 << 20
+
 func (a *Adapter) send(w http.ResponseWriter, r *http.Request, d bot.Dispatcher) {
 	var req sendRequest
-	if err := readJSON(w, r, &req); err != nil {
+	if err := readJSONMax(w, r, &req, maxFile*4/3+(1<<20)); err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			a.fail(w, r, http.StatusRequestEntityTooLarge, "附件不能超过 10 MB", nil)
+			return
+		}
 		a.fail(w, r, http.StatusBadRequest, "请求格式错误", nil)
 		return
 	}
@@ -395,9 +419,16 @@ func (a *Adapter) send(w http.ResponseWriter, r *http.Request, d bot.Dispatcher)
 		return
 	}
 	text := strings.TrimSpace(req.Text)
+	f := req.File
 	switch {
-	case text == "":
+	case text == "" && f == nil:
 		a.fail(w, r, http.StatusBadRequest, "消息不能为空", nil)
+		return
+	case f != nil && (strings.TrimSpace(f.Name) == "" || len(f.Data) == 0):
+		a.fail(w, r, http.StatusBadRequest, "附件是空的", nil)
+		return
+	case f != nil && len(f.Data) > maxFile:
+		a.fail(w, r, http.StatusRequestEntityTooLarge, "附件不能超过 10 MB", nil)
 		return
 	case cards.RuneLen(text) > maxText:
 		a.fail(w, r, http.StatusBadRequest, fmt.Sprintf("消息不能超过 %d 字", maxText), nil)
@@ -410,8 +441,19 @@ func (a *Adapter) send(w http.ResponseWriter, r *http.Request, d bot.Dispatcher)
 			others = append(others, bot.User{ID: other.Account, Name: other.Name})
 		}
 	}
-	m, err := a.store.CreateSimMessage(ctx, &store.SimMessageParams{ChatID: chat.ID, Sender: id.Account, Text: text,
-		At: a.opts.Clock.Now()})
+	p := &store.SimMessageParams{ChatID: chat.ID, Sender: id.Account, Text: text, At: a.opts.Clock.Now()}
+	var files []bot.File
+	if f != nil {
+		name := path.Base(strings.ReplaceAll(strings.TrimSpace(f.Name), "\\", "/"))
+		typ := f.MIME
+		if typ == "" {
+			typ = http.DetectContentType(f.Data)
+		}
+		p.FileName, p.FileMIME, p.FileContent = name, typ, f.Data
+		files = []bot.File{{Name: name, MIME: typ, Content: f.Data}}
+		req.File = &fileUpload{Name: name, MIME: typ} // Raw keeps no copy of the bytes
+	}
+	m, err := a.store.CreateSimMessage(ctx, p)
 	if err != nil {
 		a.fail(w, r, http.StatusInternalServerError, "发送失败", err)
 		return
@@ -426,7 +468,7 @@ func (a *Adapter) send(w http.ResponseWriter, r *http.Request, d bot.Dispatcher)
 	ev := &bot.Event{
 		ID: "sim-m" + strconv.FormatInt(m.ID, 10), Kind: bot.KindMessage, Platform: bot.Sim,
 		Chat:   eventChat(chat),
-		Sender: bot.User{ID: id.Account, Name: id.Name}, Text: stripped, Mentions: others,
+		Sender: bot.User{ID: id.Account, Name: id.Name}, Text: stripped, Mentions: others, Files: files,
 		Message: bot.MessageRef{Platform: bot.Sim, ChatID: chat.ID, MessageID: strconv.FormatInt(m.ID, 10)},
 		Raw:     req,
 	}

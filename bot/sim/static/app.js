@@ -182,7 +182,7 @@
     setParam("chat", id);
     const c = chatInfo(id);
     const input = $("composer-input");
-    input.disabled = $("send").disabled = !c;
+    input.disabled = $("send").disabled = $("file-input").disabled = !c;
     $("mention").hidden = !c || c.kind !== "group";
     $("chat-title").textContent = c ? (c.kind === "group" ? c.title : state.config.bot_name + "（单聊）") : "请选择会话";
     $("chat-hint").textContent = c && c.kind === "group"
@@ -325,6 +325,38 @@
     autosize();
     if (res.data.message) upsert(res.data.message);
     input.focus();
+  }
+
+  // sendFile sends the chosen file, with the typed text as its caption (in a
+  // group, "@整改助手 …" makes the bot receive it).
+  function sendFile() {
+    const picker = $("file-input");
+    const file = picker.files && picker.files[0];
+    picker.value = "";
+    if (!file || !state.chat) return;
+    if (file.size > 10 * 1024 * 1024) {
+      toast("附件不能超过 10 MB", "error");
+      return;
+    }
+    const reader = new FileReader();
+    reader.onerror = () => toast("读取文件失败", "error");
+    reader.onload = async () => {
+      const url = String(reader.result || "");
+      const data = url.slice(url.indexOf(",") + 1);
+      const input = $("composer-input");
+      const res = await api("POST", "send", {
+        as: state.me.account, chat: state.chat, text: input.value.trim(),
+        file: { name: file.name, mime: file.type, data },
+      });
+      if (!res.ok) {
+        toast(res.data.error || "发送失败", "error");
+        return;
+      }
+      input.value = "";
+      autosize();
+      if (res.data.message) upsert(res.data.message);
+    };
+    reader.readAsDataURL(file);
   }
 
   function autosize() {
@@ -511,6 +543,7 @@
       if (e.key === "Enter" && !e.shiftKey && !e.isComposing) { e.preventDefault(); sendText(); }
     });
     $("composer-input").addEventListener("input", autosize);
+    $("file-input").addEventListener("change", sendFile);
     $("mention").addEventListener("click", () => {
       const t = $("composer-input");
       const at = "@" + state.config.bot_name + " ";
