@@ -263,6 +263,39 @@ func DingTalkBlockMarkdown(b Block) string {
 // so they are listed as the words to send instead, and a form is described
 // (the bot asks its fields in a dialog).
 func DingTalkMarkdown(c *Card) (title, text string) {
+	return dingTalkMarkdown(c, true)
+}
+
+// DingTalkMessage renders c as a robot message (msgKey and msgParam) for
+// when no card template is configured: sampleMarkdown, or
+// sampleActionCard … sampleActionCard5 when the card has one to five link
+// buttons, which ActionCard shows as real buttons (they open the link and
+// call nothing back).
+func DingTalkMessage(c *Card) (msgKey string, param map[string]string) {
+	var links []Button
+	for _, btn := range c.Buttons() {
+		if btn.Action == "" && btn.URL != "" {
+			links = append(links, btn)
+		}
+	}
+	if len(links) == 0 || len(links) > 5 {
+		title, text := dingTalkMarkdown(c, true)
+		return "sampleMarkdown", map[string]string{"title": title, "text": text}
+	}
+	title, text := dingTalkMarkdown(c, false)
+	param = map[string]string{"title": title, "text": text}
+	if len(links) == 1 {
+		param["singleTitle"], param["singleURL"] = links[0].Text, links[0].URL
+		return "sampleActionCard", param
+	}
+	for i, l := range links {
+		param[fmt.Sprintf("actionTitle%d", i+1)] = l.Text
+		param[fmt.Sprintf("actionURL%d", i+1)] = l.URL
+	}
+	return fmt.Sprintf("sampleActionCard%d", len(links)), param
+}
+
+func dingTalkMarkdown(c *Card, withLinks bool) (title, text string) {
 	var sb strings.Builder
 	sb.WriteString("#### " + c.Title + "\n\n")
 	if c.Subtitle != "" {
@@ -281,7 +314,9 @@ func DingTalkMarkdown(c *Card) (title, text string) {
 		case len(b.Buttons) > 0:
 			for _, btn := range b.Buttons {
 				if btn.Action == "" && btn.URL != "" {
-					sb.WriteString(fmt.Sprintf("[%s](%s)\n\n", btn.Text, btn.URL))
+					if withLinks {
+						sb.WriteString(fmt.Sprintf("[%s](%s)\n\n", btn.Text, btn.URL))
+					}
 					continue
 				}
 				actions = append(actions, btn.Text)

@@ -185,3 +185,20 @@ func TestRenderDingTalkInvalid(t *testing.T) {
 		t.Errorf("card without title: %v", err)
 	}
 }
+
+func TestDingTalkMessage(t *testing.T) {
+	plain := &Card{Title: "摘要", Blocks: []Block{MD("今日无待办")}}
+	if key, p := DingTalkMessage(plain); key != "sampleMarkdown" || !strings.Contains(p["text"], "今日无待办") {
+		t.Errorf("plain: %s %v", key, p)
+	}
+	one := &Card{Title: "导出完成", Blocks: []Block{MD("台账已生成"), ButtonsBlock(Button{Text: "下载", URL: "https://x.example/f.xlsx"})}}
+	key, p := DingTalkMessage(one)
+	if key != "sampleActionCard" || p["singleTitle"] != "下载" || p["singleURL"] != "https://x.example/f.xlsx" || strings.Contains(p["text"], "https://") {
+		t.Errorf("one link: %s %v", key, p)
+	}
+	two := &Card{Title: "x", Blocks: []Block{ButtonsBlock(Button{Text: "甲", URL: "https://a"}, Button{Text: "乙", URL: "https://b"}, Button{Text: "办理", Action: "do"})}}
+	key, p = DingTalkMessage(two)
+	if key != "sampleActionCard2" || p["actionTitle2"] != "乙" || p["actionURL1"] != "https://a" || !strings.Contains(p["text"], "可用操作：办理") {
+		t.Errorf("two links: %s %v", key, p)
+	}
+}

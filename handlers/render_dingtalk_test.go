@@ -24,7 +24,7 @@ var _ = func() bool {
 var dtGoldenChars = regexp.MustCompile(`[^0-9A-Za-z_@-]`)
 
 // TestRenderDingTalk renders every card of the catalogue for the DingTalk
-// templates and as the markdown fallback, checks DingTalk's limits
+// templates and as the robot message sent without them, checks DingTalk's limits
 // (cardParamMap keys ≤ 100 bytes, values ≤ 1 KB, at most six buttons, a
 // form schema the form component reads) and compares with the golden files
 // in testdata/dingtalk (go test ./handlers -run TestRenderDingTalk -update
@@ -83,7 +83,7 @@ func TestRenderDingTalk(t *testing.T) {
 			if r.HasForm {
 				template = "form"
 			}
-			title, text := cards.DingTalkMarkdown(nc.Card)
+			msgKey, msgParam := cards.DingTalkMessage(nc.Card)
 			var buf bytes.Buffer
 			enc := json.NewEncoder(&buf)
 			enc.SetEscapeHTML(false)
@@ -91,8 +91,9 @@ func TestRenderDingTalk(t *testing.T) {
 			if err := enc.Encode(struct {
 				Template     string            `json:"template"`
 				CardParamMap map[string]string `json:"cardParamMap"`
-				Markdown     map[string]string `json:"markdown"`
-			}{template, r.Params, map[string]string{"title": title, "text": text}}); err != nil {
+				MsgKey       string            `json:"msgKey"`
+				MsgParam     map[string]string `json:"msgParam"`
+			}{template, r.Params, msgKey, msgParam}); err != nil {
 				t.Fatal(err)
 			}
 			rendered := buf.Bytes()

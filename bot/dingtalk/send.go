@@ -67,8 +67,8 @@ func (a *Adapter) sendCard(ctx context.Context, to bot.Target, c *cards.Card) (b
 		if err != nil {
 			a.log.WarnContext(ctx, "Card does not fit the DingTalk templates; sending markdown", slog.String("title", c.Title), slog.Any("error", err))
 		}
-		title, text := cards.DingTalkMarkdown(c)
-		return a.sendRobot(ctx, to, "sampleMarkdown", map[string]string{"title": title, "text": text})
+		key, param := cards.DingTalkMessage(c)
+		return a.sendRobot(ctx, to, key, param)
 	}
 	if err := a.ensureCallbackRoute(ctx); err != nil {
 		return bot.MessageRef{}, err

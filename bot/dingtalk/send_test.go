@@ -206,14 +206,25 @@ func TestSendCardWithoutTemplatesFallsBackToMarkdown(t *testing.T) {
 		t.Fatal(err)
 	}
 	g := f.callsTo("/v1.0/robot/groupMessages/send")
-	if len(g) != 1 || g[0].Body["msgKey"] != "sampleMarkdown" {
+	// The link button becomes an ActionCard button; the action button
+	// becomes the words to reply.
+	if len(g) != 1 || g[0].Body["msgKey"] != "sampleActionCard" {
 		t.Fatalf("sends %+v", g)
 	}
 	p := msgParam(t, g[0])
-	for _, want := range []string{"台账条目 #42", "**状态**：整改中", "[查看文件](https://example.gov.cn/f)", "更新进展"} {
+	for _, want := range []string{"台账条目 #42", "**状态**：整改中", "可用操作：更新进展"} {
 		if !strings.Contains(p["text"], want) {
 			t.Errorf("markdown %q lacks %q", p["text"], want)
 		}
+	}
+	if p["singleTitle"] != "查看文件" || p["singleURL"] != "https://example.gov.cn/f" {
+		t.Errorf("action card button %v", p)
+	}
+	if _, err := a.Send(ctx, a.DirectTarget("0420li"), &bot.Message{Card: &cards.Card{Title: "摘要", Blocks: []cards.Block{cards.MD("无")}}}); err != nil {
+		t.Fatal(err)
+	}
+	if o := f.callsTo("/v1.0/robot/oToMessages/batchSend"); len(o) != 1 || o[0].Body["msgKey"] != "sampleMarkdown" {
+		t.Errorf("plain card %+v", o)
 	}
 	if len(f.callsTo("/v1.0/card/instances/createAndDeliver")) != 0 {
 		t.Error("no template, yet a card was created")
