@@ -293,6 +293,7 @@ func (a *app) serve(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	b.Metrics().Registry.MustRegister(bot.NewQueueCollector(a.store, b.Clock(), a.log)) // queue alerts (deploy/README-operate.md)
 	srv := bot.NewServer(a.cfg.HTTPAddr, b)
 	ln, err := srv.Listen()
 	if err != nil {
