@@ -428,3 +428,29 @@ func TestBrowserReportsExceptions(t *testing.T) {
 	}
 	br.errs = nil // expected here: do not fail the test
 }
+
+// TestSimulatorEnterpriseRelay plays an enterprise contact and the contact
+// leader in two pages: the contact writes, the leader's card offers 回复,
+// the reply form is filled and sent, and the contact's page shows the answer
+// without a reload.
+func TestSimulatorEnterpriseRelay(t *testing.T) {
+	srv := startServer(t, nil)
+	contact := newBrowser(t, 390, 844)
+	contact.open(srv.URL, "c:smx-yunshu:张伟", "d:c:smx-yunshu:张伟")
+	contact.say("我们公司的车辆年审一直办不下来，请帮忙协调")
+	contact.waitFor("the receipt", `document.querySelectorAll("#log .msg-bot").length > 0`)
+
+	leader := newBrowser(t, 1000, 800)
+	leader.open(srv.URL, "p:wang-jg", "d:p:wang-jg")
+	leader.waitFor("the request card", `document.querySelector('#log button[data-action="ereq.reply.form"]') !== null`)
+	leader.run("reply", chromedp.Click(chromedp.CSS(`#log button[data-action="ereq.reply.form"]`)))
+	leader.waitFor("the reply form", `document.querySelector("#log form.card-form textarea") !== null`)
+	const answer = "已联系车管所，明天上午可以办理。"
+	leader.run("answer",
+		chromedp.SendKeys(chromedp.CSS("#log form.card-form textarea"), answer),
+		chromedp.Click(chromedp.CSS("#log form.card-form button[type=submit]")),
+	)
+	leader.waitFor("the form to go", `document.querySelector("#log form.card-form:not(.is-submitted *)") === null`)
+
+	contact.waitFor("the answer", fmt.Sprintf(`[...document.querySelectorAll("#log .msg-bot")].some(m => m.textContent.includes(%q))`, answer))
+}
