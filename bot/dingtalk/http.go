@@ -48,6 +48,10 @@ func (a *Adapter) Mount(mux *http.ServeMux, d bot.Dispatcher) {
 		}
 		a.stream.noteCallback()
 		if err := a.handleMessage(r.Context(), d, &m); err != nil {
+			if errors.Is(err, errUndecodable) {
+				reject(w, r, http.StatusBadRequest, "undecodable", err)
+				return
+			}
 			a.log.ErrorContext(r.Context(), "Robot message failed", slog.String("event_id", m.MsgID), slog.Any("error", err))
 			http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
 			return
@@ -73,12 +77,12 @@ func (a *Adapter) Mount(mux *http.ServeMux, d bot.Dispatcher) {
 		a.stream.noteCallback()
 		resp, err := a.handleCard(r.Context(), d, &cb)
 		if err != nil {
-			status := http.StatusInternalServerError
 			if errors.Is(err, errUndecodable) {
-				status = http.StatusBadRequest
+				reject(w, r, http.StatusBadRequest, "undecodable", err)
+				return
 			}
 			a.log.ErrorContext(r.Context(), "Card callback failed", slog.String("out_track_id", cb.OutTrackID), slog.Any("error", err))
-			http.Error(w, http.StatusText(status), status)
+			http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
 			return
 		}
 		writeJSON(w, resp)

@@ -173,6 +173,19 @@ func TestHTTPRejectsForgedAndStale(t *testing.T) {
 	if got := b.rejected("bad_signature"); got != 3 {
 		t.Errorf("bad_signature rejections = %v", got)
 	}
+	// Signed but undecodable bodies are refused with 400.
+	if w := b.postRobot(t, []byte(`{"msgtype":"text"}`), testTS, robotSign("client-secret", testTS)); w.Code != http.StatusBadRequest {
+		t.Errorf("message without msgId: %d", w.Code)
+	}
+	if w := b.postCard(t, []byte(`{"outTrackId":"zgc-1","userId":"u","content":"{oops"}`), testTS, cardSign("card-secret", testTS)); w.Code != http.StatusBadRequest {
+		t.Errorf("card with bad content: %d", w.Code)
+	}
+	if got := b.rejected("undecodable"); got != 2 {
+		t.Errorf("undecodable rejections = %v", got)
+	}
+	if n := len(b.rec.Events()); n != 0 {
+		t.Fatalf("%d events dispatched from rejected callbacks", n)
+	}
 }
 
 func TestHTTPCardFormSubmit(t *testing.T) {
