@@ -30,6 +30,9 @@ func answerHours(c *store.Campaign) int {
 // addWorkingHours returns the instant at which hours working hours have
 // passed since start, in loc.
 func addWorkingHours(start time.Time, hours int, loc *time.Location) time.Time {
+	if hours <= 0 {
+		return start
+	}
 	remaining := time.Duration(hours) * time.Hour
 	t := start.In(loc)
 	for range 3700 { // ten years of days: a bound, never reached
