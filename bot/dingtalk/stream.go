@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"sync"
 	"time"
 
@@ -171,8 +172,11 @@ func (a *Adapter) Run(ctx context.Context, d bot.Dispatcher) error {
 		}
 		return ack, nil
 	}))
-	// The server's application-level ping counts as a frame for liveness.
+	// The server's application-level ping counts as a frame for liveness;
+	// its disconnect (before a rebalance) ends the connection, which the
+	// watcher started by the frame notices, so Run reconnects at once.
 	cli.RegisterRouter(utils.SubscriptionTypeKSystem, "ping", a.frameHandler(cli.OnPing))
+	cli.RegisterRouter(utils.SubscriptionTypeKSystem, "disconnect", a.frameHandler(cli.OnDisconnect))
 
 	s := &a.stream
 	s.mu.Lock()
@@ -191,7 +195,8 @@ func (a *Adapter) Run(ctx context.Context, d bot.Dispatcher) error {
 		if err != nil {
 			s.set(false, "connect failed: "+err.Error())
 			a.log.Warn("DingTalk stream connect failed", slog.Duration("retry_in", backoff), slog.Any("error", err))
-			wait = backoff
+			// Jitter keeps replicas from reconnecting in step.
+			wait = backoff + rand.N(backoff/5+1)
 			backoff = min(backoff*2, a.opts.ReconnectMax)
 			wasUp = false
 		} else {

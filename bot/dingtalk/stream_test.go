@@ -252,3 +252,19 @@ func TestStreamStopsOnCancel(t *testing.T) {
 		t.Errorf("health after stop %+v", h)
 	}
 }
+
+func TestStreamReconnectsAfterServerDisconnect(t *testing.T) {
+	t.Parallel()
+	b := setupStream(t, newRecorder(), func(o *Options) { o.ProbeInterval = time.Hour }, nil)
+	first := b.fake.nextConn(t)
+	// The server announces a rebalance: the client acks, closes, and
+	// connects again without waiting for the next probe.
+	first.push(t, "SYSTEM", "disconnect", "sys-1", []byte(`{"reason":"rebalance"}`))
+	if a := first.nextAck(t); a.Code != 200 || a.Headers["messageId"] != "sys-1" {
+		t.Errorf("disconnect ack %+v", a)
+	}
+	second := b.fake.nextConn(t)
+	if second.ticket == first.ticket {
+		t.Errorf("same ticket %s", second.ticket)
+	}
+}
