@@ -611,3 +611,21 @@ func TestEnterpriseSampleCardsValidate(t *testing.T) {
 		}
 	}
 }
+
+func TestRequestStatsTable(t *testing.T) {
+	f := newEntFixture(t)
+	f.text(t, zhangWei, "咨询年审")
+	f.h.Deliver()
+	q := f.request(t, "QY-2026-0001")
+	f.h.Clock.Set(at("2026-11-26", "13:00"))
+	f.click(t, wangJG, "ereq.reply.submit", params(q), cards.Values{"text": {"可直接办理。"}})
+	f.click(t, wangJG, "ereq.close", params(q), nil)
+	f.text(t, zhangWei, "基本满意")
+	tb, err := RequestStatsTable(f.ctx, f.st, f.camp.ID, at("2026-11-01", "00:00"), at("2026-12-01", "00:00"))
+	if err != nil || tb == nil {
+		t.Fatalf("table = %v, %v", tb, err)
+	}
+	if got := strings.Join(tb.Rows[0], "|"); got != "王建国|1|1|3.0 小时|0|1|0" {
+		t.Fatalf("row = %s", got)
+	}
+}
