@@ -629,3 +629,47 @@ func TestRequestStatsTable(t *testing.T) {
 		t.Fatalf("row = %s", got)
 	}
 }
+
+func TestEnterpriseFilesAndDialogReply(t *testing.T) {
+	f := newEntFixture(t)
+	// wang-jg answers from WeCom, whose cards hold no text input.
+	wc := bottest.NewFakeAdapter(bot.WeCom)
+	wc.NoForms = true
+	f.h.Bot.AddAdapter(wc)
+	lead, err := f.st.PersonByKey(f.ctx, "wang-jg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.st.UpsertAccount(f.ctx, &store.Account{Platform: "wecom", ExternalID: "wangjg", PersonID: &lead.ID}); err != nil {
+		t.Fatal(err)
+	}
+	ev := &bot.Event{ID: "sim-m7", Kind: bot.KindMessage, Platform: bot.Sim, Chat: bot.Chat{ID: "d:" + zhangWei, Kind: bot.Direct},
+		Sender: bot.User{ID: zhangWei}, Text: "现场照片见附件", At: f.h.Clock.Now(),
+		Files: []bot.File{{Name: "现场.jpg", MIME: "image/jpeg", Content: []byte("jpeg-bytes")}}}
+	if _, err := f.h.Bot.Dispatch(f.ctx, ev); err != nil {
+		t.Fatal(err)
+	}
+	f.h.Deliver()
+	got := to(f.h.Adapter.Sent(), wangJG)
+	if len(got) != 2 || got[1].Message.File == nil || string(got[1].Message.File.Content) != "jpeg-bytes" {
+		t.Fatalf("leader got %+v", got)
+	}
+	var n int
+	if err := f.st.DB().QueryRow(f.ctx, `SELECT count(*) FROM files WHERE name = '现场.jpg'`).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("files kept = %d, %v", n, err)
+	}
+	q := f.request(t, "QY-2026-0001")
+	// The reply form becomes a dialog on WeCom; the last answer submits it.
+	click := &bot.Event{ID: "wc-1", Kind: bot.KindCardAction, Platform: bot.WeCom, Chat: bot.Chat{ID: "wangjg", Kind: bot.Direct},
+		Sender: bot.User{ID: "wangjg"}, At: f.h.Clock.Now(), Action: &bot.Action{Name: "ereq.reply.form", Params: params(q)}}
+	if _, err := f.h.Bot.Dispatch(f.ctx, click); err != nil {
+		t.Fatal(err)
+	}
+	msg := &bot.Event{ID: "wc-2", Kind: bot.KindMessage, Platform: bot.WeCom, Chat: bot.Chat{ID: "wangjg", Kind: bot.Direct},
+		Sender: bot.User{ID: "wangjg"}, Text: "照片收到，已安排核查。", At: f.h.Clock.Now()}
+	if _, err := f.h.Bot.Dispatch(f.ctx, msg); err != nil {
+		t.Fatal(err)
+	}
+	f.h.Deliver()
+	mustContain(t, "answer", to(f.h.Adapter.Sent(), zhangWei), "照片收到，已安排核查")
+}
