@@ -186,6 +186,10 @@ func (a *Adapter) Run(ctx context.Context, d bot.Dispatcher) error {
 
 	backoff := a.opts.ReconnectMin
 	wasUp := false
+	// quick counts the probes made at ReconnectMin after a lost connection:
+	// the SDK detaches a dead connection a moment after its end is seen, and
+	// until then Start still finds it and does nothing.
+	quick := 0
 	for {
 		err := cli.Start(ctx)
 		if ctx.Err() != nil {
@@ -206,14 +210,16 @@ func (a *Adapter) Run(ctx context.Context, d bot.Dispatcher) error {
 			s.set(true, "")
 			backoff = a.opts.ReconnectMin
 			wasUp = true
+			if quick > 0 {
+				wait = a.opts.ReconnectMin
+				quick--
+			}
 		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-		case <-t.C:
-		case <-poke:
+		if !sleepOrPoke(ctx, wait, poke) {
+			// The connection was lost: probe again soon.
+			quick = 10
+			sleepOrPoke(ctx, a.opts.ReconnectMin, nil)
 		}
-		t.Stop()
 		if ctx.Err() != nil {
 			break
 		}
@@ -227,6 +233,19 @@ func (a *Adapter) Run(ctx context.Context, d bot.Dispatcher) error {
 	a.bg.Wait()
 	a.log.Info("DingTalk stream stopped")
 	return nil
+}
+
+// sleepOrPoke waits for d, ctx or a poke; it returns false when poked.
+func sleepOrPoke(ctx context.Context, d time.Duration, poke <-chan struct{}) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	case <-poke:
+		return false
+	}
+	return true
 }
 
 // frameHandler wraps h with liveness bookkeeping.
