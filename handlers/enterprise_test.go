@@ -673,3 +673,20 @@ func TestEnterpriseFilesAndDialogReply(t *testing.T) {
 	f.h.Deliver()
 	mustContain(t, "answer", to(f.h.Adapter.Sent(), zhangWei), "照片收到，已安排核查")
 }
+
+func TestParseRating(t *testing.T) {
+	for _, c := range []struct{ in, rating, comment string }{
+		{"满意", "satisfied", ""},
+		{"基本满意", "basically", ""},
+		{"不满意，问题没解决", "unsatisfied", "问题没解决"},
+		{"不满意 临时通道太窄", "unsatisfied", "临时通道太窄"},
+	} {
+		r, cm, ok := parseRating(c.in)
+		if !ok || r != c.rating || cm != c.comment {
+			t.Errorf("%q → %q %q %v", c.in, r, cm, ok)
+		}
+	}
+	if _, _, ok := parseRating("请问年审在哪里办"); ok {
+		t.Error("a question read as a rating")
+	}
+}

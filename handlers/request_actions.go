@@ -326,6 +326,19 @@ var ratingWords = map[string]string{
 	"满意": store.RatingSatisfied, "非常满意": store.RatingSatisfied, "基本满意": store.RatingBasically, "不满意": store.RatingUnsatisfied,
 }
 
+// parseRating reads "不满意，问题没解决" as a rating and its comment.
+func parseRating(text string) (rating, comment string, ok bool) {
+	if len([]rune(text)) > 300 {
+		return "", "", false
+	}
+	for _, w := range []string{"非常满意", "基本满意", "不满意", "满意"} {
+		if rest, found := strings.CutPrefix(text, w); found {
+			return ratingWords[w], strings.TrimLeft(strings.TrimSpace(rest), "，,。.：:；;！! "), true
+		}
+	}
+	return "", "", false
+}
+
 // rateRequest answers ereq.rate from the enterprise's rating card.
 func (h *handler) rateRequest(ctx context.Context, r *bot.Request) (*bot.Reply, error) {
 	if r.Contact == nil {
@@ -348,8 +361,7 @@ func (h *handler) rateRequest(ctx context.Context, r *bot.Request) (*bot.Reply, 
 // ratingByText takes "满意", "基本满意" or "不满意 <意见>" typed by a contact
 // whose request was closed and not yet rated (platforms without buttons).
 func (h *handler) ratingByText(ctx context.Context, r *bot.Request, text string) (*bot.Reply, bool, error) {
-	word, rest := bot.SplitCommand(text)
-	rating, ok := ratingWords[word]
+	rating, rest, ok := parseRating(text)
 	if !ok {
 		return nil, false, nil
 	}
