@@ -348,3 +348,31 @@ func TestHTTPFileMessageDownloadsTheFile(t *testing.T) {
 		t.Errorf("audio text %q", ev.Text)
 	}
 }
+
+func TestHTTPFormReplyOnReadOnlyCardGoesOutAsNewCard(t *testing.T) {
+	t.Parallel()
+	b := setupHTTP(t, func(o *Options) { o.CardTemplateID, o.FormTemplateID = "tpl-card.schema", "tpl-form.schema" })
+	b.rec.reply = func(*bot.Event) (*bot.Reply, error) {
+		return &bot.Reply{Card: &cards.Card{Title: "审批意见", Blocks: []cards.Block{cards.FormBlock(&cards.Form{Name: "approve",
+			Fields: []cards.FormField{{Name: "note", Label: "意见", Kind: cards.KindText}},
+			Submit: cards.Button{Text: "提交", Action: "approval.submit", Params: map[string]string{"request": "7"}}})}}}, nil
+	}
+	// card_click.json is a click on a read-only card (zgc-) in a 1:1 chat.
+	w := b.postCard(t, readTestdata(t, "card_click.json"), testTS, cardSign("card-secret", testTS))
+	if w.Code != http.StatusOK {
+		t.Fatalf("answer %d", w.Code)
+	}
+	var resp cardResponse
+	_ = json.Unmarshal(w.Body.Bytes(), &resp)
+	if resp.CardData != nil || resp.UserPrivateData.CardParamMap["toast"] != "已发送新的卡片，请在其中继续操作" {
+		t.Errorf("answer %s", w.Body)
+	}
+	b.adapter.Wait()
+	c := b.fake.callsTo("/v1.0/card/instances/createAndDeliver")
+	if len(c) != 1 || c[0].Body["cardTemplateId"] != "tpl-form.schema" || c[0].Body["openSpaceId"] != "dtv1.card//IM_ROBOT.0420liu" {
+		t.Errorf("new card %+v", c)
+	}
+	if n := len(b.fake.callsTo("/v1.0/card/instances")); n != 0 {
+		t.Errorf("the read-only card was updated %d times", n)
+	}
+}
