@@ -136,6 +136,9 @@ func New(opts Options) (*Adapter, error) {
 	if opts.Mode != ModeStream && opts.Mode != ModeHTTP {
 		return nil, fmt.Errorf("dingtalk: mode must be %s or %s, not %q", ModeStream, ModeHTTP, opts.Mode)
 	}
+	if opts.Mode == ModeHTTP && (opts.CardTemplateID != "" || opts.FormTemplateID != "") && opts.PublicBaseURL == "" {
+		return nil, errors.New("dingtalk: DINGTALK_MODE=http with card templates needs PUBLIC_BASE_URL: the card callback URL is registered from it")
+	}
 	opts.BaseURL = strings.TrimRight(cmp.Or(opts.BaseURL, DefaultBaseURL), "/")
 	if opts.OAPIBaseURL == "" {
 		opts.OAPIBaseURL = defaultOAPIBaseURL

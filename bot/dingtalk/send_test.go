@@ -298,3 +298,16 @@ func TestDoctor(t *testing.T) {
 		}
 	}
 }
+
+func TestNewRefusesIncompleteOptions(t *testing.T) {
+	t.Parallel()
+	for _, o := range []Options{
+		{ClientID: "a", ClientSecret: "b"},
+		{ClientID: "a", ClientSecret: "b", RobotCode: "a", Mode: "webhook"},
+		{ClientID: "a", ClientSecret: "b", RobotCode: "a", Mode: ModeHTTP, CardTemplateID: "tpl.schema"},
+	} {
+		if _, err := New(o); err == nil {
+			t.Errorf("New(%+v) succeeded", o)
+		}
+	}
+}
