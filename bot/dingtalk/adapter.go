@@ -89,7 +89,7 @@ type Options struct {
 	CardAnswerBudget time.Duration
 	// UpdateDelay is how long after answering a callback everyone's copy of
 	// the card is updated (DingTalk asks not to update from inside the
-	// callback); default 500 ms.
+	// callback); default 500 ms, negative for none.
 	UpdateDelay time.Duration
 }
 
