@@ -28,6 +28,7 @@ type Inbound struct {
 	CreateTime   int64    `xml:"CreateTime"`
 	MsgType      string   `xml:"MsgType"`
 	Content      string   `xml:"Content"`
+	MediaID      string   `xml:"MediaId"`
 	MsgID        string   `xml:"MsgId"`
 	AgentID      string   `xml:"AgentID"`
 	Event        string   `xml:"Event"`
@@ -118,6 +119,8 @@ func (a *Adapter) callback(w http.ResponseWriter, r *http.Request, d bot.Dispatc
 	switch {
 	case in.MsgType == "text":
 		_, err = d.Dispatch(ctx, a.textEvent(&in))
+	case in.MediaID != "" && (in.MsgType == "image" || in.MsgType == "voice" || in.MsgType == "video" || in.MsgType == "file"):
+		err = a.mediaEvent(ctx, d, &in, start)
 	case in.MsgType == "event" && (in.Event == "template_card_event" || in.Event == "template_card_menu_event"):
 		a.cardEvent(ctx, w, d, &in, start)
 		return
@@ -155,6 +158,28 @@ func (a *Adapter) textEvent(in *Inbound) *bot.Event {
 	}
 	ev.Message = bot.MessageRef{Platform: bot.WeCom, MessageID: in.MsgID}
 	return ev
+}
+
+// mediaEvent downloads what a member sent (a photo of the rectified site,
+// a document) and dispatches it as a message with the file, within the
+// callback's budget; a failed download answers 500 so that WeCom retries.
+func (a *Adapter) mediaEvent(ctx context.Context, d bot.Dispatcher, in *Inbound, start time.Time) error {
+	budget := a.cfg.CallbackBudget
+	if budget == 0 {
+		budget = 3 * time.Second
+	}
+	dctx, cancel := context.WithDeadline(ctx, start.Add(budget))
+	defer cancel()
+	f, err := a.DownloadMedia(dctx, in.MediaID, mediaName(in.MsgType, in.MediaID))
+	if err != nil {
+		a.log.WarnContext(ctx, "Media download failed", slog.String("msg_id", in.MsgID), slog.Any("error", err))
+		return err
+	}
+	ev := a.textEvent(in)
+	ev.Text = ""
+	ev.Files = []bot.File{*f}
+	_, err = d.Dispatch(ctx, ev)
+	return err
 }
 
 // CardEventID is the dedupe id of a card click: a hash of the clicker, the

@@ -76,6 +76,14 @@ func (f *fakeWeCom) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	n := len(f.calls)
 	switch r.URL.Path {
+	case "/cgi-bin/media/get":
+		if id := r.URL.Query().Get("media_id"); id == "expired" {
+			reply(map[string]any{"errcode": 40007, "errmsg": "invalid media_id"})
+			return
+		}
+		w.Header().Set("Content-Type", "image/jpeg")
+		w.Header().Set("Content-Disposition", `attachment; filename="site.jpg"`)
+		_, _ = w.Write([]byte("\xff\xd8\xff\xe0 jpeg " + r.URL.Query().Get("media_id")))
 	case "/cgi-bin/message/send":
 		if _, ok := call.Body["agentid"].(float64); !ok {
 			f.t.Errorf("fake: agentid is not a number: %v", call.Body["agentid"])
@@ -117,6 +125,16 @@ func (f *fakeWeCom) addKF(msgID, user, text string, sendTime int64) {
 	f.kfMsgs = append(f.kfMsgs, map[string]any{
 		"msgid": msgID, "open_kfid": "wkKF1", "external_userid": user, "send_time": sendTime, "origin": 3,
 		"msgtype": "text", "text": map[string]any{"content": text},
+	})
+}
+
+// addKFMedia appends an image message from a WeChat user.
+func (f *fakeWeCom) addKFMedia(msgID, user, mediaID string, sendTime int64) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.kfMsgs = append(f.kfMsgs, map[string]any{
+		"msgid": msgID, "open_kfid": "wkKF1", "external_userid": user, "send_time": sendTime, "origin": 3,
+		"msgtype": "image", "image": map[string]any{"media_id": mediaID},
 	})
 }
 

@@ -208,25 +208,48 @@ func (k *KFAdapter) dispatch(ctx context.Context, tx *store.Store, d bot.Dispatc
 		return false, err
 	}
 	text := ""
-	if base.MsgType == "text" {
+	var files []bot.File
+	switch base.MsgType {
+	case "text":
 		var m syncmsg.Text
 		if err := json.Unmarshal(raw, &m); err != nil {
 			return false, fmt.Errorf("decode text: %w", err)
 		}
 		text = m.Text.Content
+	case "image", "voice", "video", "file":
+		var m map[string]json.RawMessage
+		var media struct {
+			MediaID string `json:"media_id"`
+		}
+		if err := json.Unmarshal(raw, &m); err != nil || json.Unmarshal(m[base.MsgType], &media) != nil || media.MediaID == "" {
+			return false, fmt.Errorf("decode %s: no media_id", base.MsgType)
+		}
+		f, err := k.a.DownloadMedia(ctx, media.MediaID, mediaName(base.MsgType, media.MediaID))
+		var ae *APIError
+		switch {
+		case err == nil:
+			files = append(files, *f)
+		case errors.As(err, &ae) || errors.Is(err, bot.ErrPermanent):
+			// Expired or refused media must not stall the cursor.
+			k.a.log.WarnContext(ctx, "kf media lost", slog.String("msg_id", base.MsgID), slog.Any("error", err))
+			text = "（发来的" + mediaLabel(base.MsgType) + "未能接收，请重新发送）"
+		default:
+			return false, err
+		}
 	}
 	ev := &bot.Event{
 		ID: base.MsgID, Kind: bot.KindMessage, Platform: bot.WeComKF,
 		Chat:   bot.Chat{Kind: bot.Direct},
 		Sender: bot.User{ID: base.ExternalUserID},
 		Text:   text,
+		Files:  files,
 		At:     at,
 		Raw:    raw,
 	}
 	ev.Message = bot.MessageRef{Platform: bot.WeComKF, MessageID: base.MsgID}
-	if text == "" {
-		// Images, files and the like are not taken from WeChat users yet;
-		// the handlers see the kind in brackets.
+	if text == "" && len(files) == 0 {
+		// Locations, links, mini programs and the like: the handlers see
+		// the kind in brackets.
 		ev.Text = "[" + base.MsgType + "]"
 	}
 	if _, err := d.Dispatch(ctx, ev); err != nil {

@@ -148,3 +148,37 @@ func TestKFWindow(t *testing.T) {
 		t.Fatalf("after 48 h: %v", err)
 	}
 }
+
+// TestMediaArrives downloads what members and WeChat users send (photos of
+// the rectified site) and dispatches it as files; media WeCom no longer has
+// becomes a note instead of stalling the kf cursor.
+func TestMediaArrives(t *testing.T) {
+	ctx := context.Background()
+	st := storetest.TestStore(ctx, t)
+	applyDemo(ctx, t, st)
+	if _, err := st.DB().Exec(ctx, `INSERT INTO accounts (platform, external_id, contact_id) SELECT 'wecom_kf', 'wmUser1', min(id) FROM contacts`); err != nil {
+		t.Fatal(err)
+	}
+	e := newEnv(t, st, false)
+	img := fmt.Sprintf("<xml><ToUserName><![CDATA[%s]]></ToUserName><FromUserName><![CDATA[libin]]></FromUserName><CreateTime>%d</CreateTime>"+
+		"<MsgType><![CDATA[image]]></MsgType><PicUrl><![CDATA[http://p.qpic.cn/x]]></PicUrl><MediaId><![CDATA[MEDIA_A]]></MediaId>"+
+		"<MsgId>555</MsgId><AgentID>1000002</AgentID></xml>", vecCorpID, testNow.Unix())
+	if w := e.post(img, false); w.Code != 200 {
+		t.Fatalf("image: %d", w.Code)
+	}
+	got := e.rec.got()
+	if len(got) != 1 || len(got[0].Files) != 1 || got[0].Files[0].Name != "site.jpg" || got[0].Files[0].MIME != "image/jpeg" ||
+		!strings.HasSuffix(string(got[0].Files[0].Content), "MEDIA_A") || got[0].Text != "" {
+		t.Fatalf("%+v", got)
+	}
+	e.fake.addKFMedia("kf-m1", "wmUser1", "MEDIA_B", testNow.Unix())
+	e.fake.addKFMedia("kf-m2", "wmUser1", "expired", testNow.Unix())
+	if _, err := e.a.KF().Sync(ctx, e.b, "wkKF1", ""); err != nil {
+		t.Fatal(err)
+	}
+	got = e.rec.got()
+	if len(got) != 3 || len(got[1].Files) != 1 || !strings.HasSuffix(string(got[1].Files[0].Content), "MEDIA_B") ||
+		len(got[2].Files) != 0 || !strings.Contains(got[2].Text, "图片未能接收") {
+		t.Fatalf("%+v", got[1:])
+	}
+}
