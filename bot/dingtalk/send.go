@@ -151,7 +151,8 @@ func (a *Adapter) renderFor(c *cards.Card) (tpl string, form bool, r *cards.Ding
 
 // UpdateCard redraws a card for everyone through PUT /v1.0/card/instances.
 // Only cards sent as template cards can be updated, and a card made with
-// the read-only template cannot grow a form.
+// the read-only template cannot grow a form: both fail for good
+// (bot.ErrPermanent and bot.ErrNotSupported), and the old card stays.
 func (a *Adapter) UpdateCard(ctx context.Context, ref bot.MessageRef, c *cards.Card) error {
 	id := ref.MessageID
 	if ref.Token != "" {
@@ -159,14 +160,14 @@ func (a *Adapter) UpdateCard(ctx context.Context, ref bot.MessageRef, c *cards.C
 	}
 	isCard, isForm := isCardRef(id)
 	if !isCard {
-		return fmt.Errorf("dingtalk: message %s is not an interactive card: %w", id, bot.ErrNotSupported)
+		return fmt.Errorf("dingtalk: message %s is not an interactive card: %w: %w", id, bot.ErrPermanent, bot.ErrNotSupported)
 	}
 	r, err := cards.RenderDingTalk(c)
 	if err != nil {
 		return err
 	}
 	if r.HasForm && !isForm {
-		return fmt.Errorf("dingtalk: card %s was made without the form template: %w", id, bot.ErrNotSupported)
+		return fmt.Errorf("dingtalk: card %s was made without the form template: %w: %w", id, bot.ErrPermanent, bot.ErrNotSupported)
 	}
 	return a.putCard(ctx, id, publicParams(r.Params))
 }

@@ -163,7 +163,7 @@ func TestSendCardWithTemplates(t *testing.T) {
 	if puts := f.callsTo("/v1.0/card/instances"); len(puts) != 1 || puts[0].Body["outTrackId"] != ref.MessageID {
 		t.Errorf("update %+v", puts)
 	}
-	if err := a.UpdateCard(ctx, bot.MessageRef{MessageID: "pqk:abc"}, c); !errors.Is(err, bot.ErrNotSupported) {
+	if err := a.UpdateCard(ctx, bot.MessageRef{MessageID: "pqk:abc"}, c); !errors.Is(err, bot.ErrNotSupported) || !errors.Is(err, bot.ErrPermanent) {
 		t.Errorf("update of a robot message: %v", err)
 	}
 }
