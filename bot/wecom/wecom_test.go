@@ -163,6 +163,13 @@ func newEnv(t *testing.T, st *store.Store, withHandlers bool) *env {
 	} else {
 		rt.Action("test.done", e.rec.handle)
 		rt.Action("test.pick", e.rec.handle)
+		rt.Action("test.submit", e.rec.handle)
+		rt.Action("test.form", func(context.Context, *bot.Request) (*bot.Reply, error) {
+			return bot.CardReply(&cards.Card{Title: "更新进展", Blocks: []cards.Block{cards.FormBlock(&cards.Form{Name: "p", Fields: []cards.FormField{
+				{Name: "status", Label: "状态", Kind: cards.KindSelect, Required: true, Options: []cards.Option{{Value: "doing", Label: "整改中"}, {Value: "done", Label: "已整改"}}},
+				{Name: "progress", Label: "整改进展", Kind: cards.KindLongText, Required: true},
+			}, Submit: cards.Button{Text: "提交", Action: "test.submit", Params: map[string]string{"item": "42"}}})}}), nil
+		})
 		rt.Fallback(e.rec.handle)
 	}
 	b, err := bot.New(bot.Config{Store: st, Router: rt, Clock: e.clock})
@@ -519,5 +526,41 @@ func TestPerMemberLimit(t *testing.T) {
 	e.clock.Advance(rl.RetryAfter)
 	if _, err := e.a.Send(ctx, to, &bot.Message{Text: "31"}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestFormAsDialog clicks a button whose answer is a form: WeCom cards have
+// no text input, so the bot asks the fields one by one in the 1:1 chat, and
+// the answers (ordinary messages to the app) submit the form.
+func TestFormAsDialog(t *testing.T) {
+	ctx := context.Background()
+	st := storetest.TestStore(ctx, t)
+	applyDemo(ctx, t, st)
+	e := newEnv(t, st, false)
+	key, _ := cards.WeComKey(cards.WeComKeyButton, 0, "test.form", map[string]string{"item": "42"})
+	if w := e.post(cardXML("libin", "zg-task9", key, "RC_9", e.clock.Now(), nil), false); w.Code != 200 {
+		t.Fatalf("%d", w.Code)
+	}
+	e.deliver()
+	lastText := func() string {
+		sends := e.fake.callsTo("/cgi-bin/message/send")
+		if len(sends) == 0 {
+			return ""
+		}
+		return fmt.Sprint(sends[len(sends)-1].Body["text"])
+	}
+	if !strings.Contains(lastText(), "（1/2）") || !strings.Contains(lastText(), "1. 整改中") {
+		t.Fatalf("first question: %q", lastText())
+	}
+	for i, answer := range []string{"2", "已清理消防通道并设置警示标志"} {
+		if w := e.post(textXML("libin", fmt.Sprintf("90%d", i), answer, e.clock.Now()), false); w.Code != 200 {
+			t.Fatalf("answer %d: %d", i, w.Code)
+		}
+		e.deliver()
+	}
+	got := e.rec.got()
+	if len(got) != 1 || got[0].Action.Name != "test.submit" || got[0].Action.Params["item"] != "42" ||
+		got[0].Action.Form.Get("status") != "done" || got[0].Action.Form.Get("progress") != "已清理消防通道并设置警示标志" {
+		t.Fatalf("%+v", got)
 	}
 }
