@@ -105,6 +105,12 @@ func (a *Adapter) sendDirect(ctx context.Context, users []string, m *bot.Message
 	if err := a.reserve(ctx, users, len(reqs)); err != nil {
 		return bot.MessageRef{}, err
 	}
+	return a.sendRequests(ctx, users, reqs, taskID)
+}
+
+// sendRequests sends prepared message/send calls to members whose slots
+// are taken.
+func (a *Adapter) sendRequests(ctx context.Context, users []string, reqs []sendRequest, taskID string) (bot.MessageRef, error) {
 	var ref bot.MessageRef
 	for _, req := range reqs {
 		req.ToUser = strings.Join(users, "|")
@@ -164,19 +170,37 @@ func (a *Adapter) noteInvalid(ctx context.Context, users []string, reason string
 }
 
 // sendGroup sends to an app group: text and markdown notices through
-// appchat/send, and an interactive card 1:1 to the mentioned members.
+// appchat/send, and an interactive card 1:1 to the mentioned members. The
+// members' send slots are taken first, so that a rate limit never repeats
+// the group notice.
 func (a *Adapter) sendGroup(ctx context.Context, chatID string, m *bot.Message) (bot.MessageRef, error) {
 	if m.Text == "" && m.Card == nil {
 		return bot.MessageRef{}, fmt.Errorf("%w: wecom: empty message", bot.ErrPermanent)
 	}
-	var w *cards.WeComCard
-	taskless := ""
+	var notice string
+	var direct []sendRequest
+	taskID := ""
 	if m.Card != nil {
 		var err error
-		if w, err = a.render(m.Card, newTaskID()); err != nil {
+		direct, taskID, err = a.directRequests(&bot.Message{Card: m.Card})
+		if err != nil {
 			return bot.MessageRef{}, err
 		}
-		taskless = w.Markdown
+		notice = cards.WeComMarkdown(m.Card)
+		if taskID == "" || direct[0].TemplateCard.CardType == cards.WeComTextNotice {
+			direct = nil // nothing to act on: the notice says it all
+		} else {
+			notice = truncate(notice, cards.WeComMaxTextBytes-len(groupHint)) + groupHint
+		}
+		if len(direct) > 0 && len(m.Mentions) == 0 {
+			a.log.WarnContext(ctx, "Interactive card to an app group with nobody to act on it", slog.String("chat_id", chatID), slog.String("title", m.Card.Title))
+			direct = nil
+		}
+		if len(direct) > 0 {
+			if err := a.reserve(ctx, m.Mentions, len(direct)); err != nil {
+				return bot.MessageRef{}, err
+			}
+		}
 	}
 	for _, chunk := range splitBytes(m.Text, cards.WeComMaxTextBytes) {
 		if err := a.appchatSend(ctx, &sendRequest{ChatID: chatID, MsgType: "text", Text: &content{chunk}}); err != nil {
@@ -184,27 +208,18 @@ func (a *Adapter) sendGroup(ctx context.Context, chatID string, m *bot.Message) 
 		}
 	}
 	ref := bot.MessageRef{Platform: bot.WeCom, ChatID: chatID}
-	if w == nil {
+	if notice != "" {
+		if err := a.appchatSend(ctx, &sendRequest{ChatID: chatID, MsgType: "markdown", Markdown: &content{notice}}); err != nil {
+			return bot.MessageRef{}, err
+		}
+	}
+	if len(direct) == 0 {
 		return ref, nil
 	}
-	notice := taskless
-	if w.Interactive() {
-		notice = truncate(notice, cards.WeComMaxTextBytes-len(groupHint)) + groupHint
-	}
-	if err := a.appchatSend(ctx, &sendRequest{ChatID: chatID, MsgType: "markdown", Markdown: &content{notice}}); err != nil {
-		return bot.MessageRef{}, err
-	}
-	if !w.Interactive() {
-		return ref, nil
-	}
-	if len(m.Mentions) == 0 {
-		a.log.WarnContext(ctx, "Interactive card to an app group with nobody to act on it", slog.String("chat_id", chatID), slog.String("title", m.Card.Title))
-		return ref, nil
-	}
-	dref, err := a.sendDirect(ctx, m.Mentions, &bot.Message{Card: m.Card})
+	dref, err := a.sendRequests(ctx, m.Mentions, direct, taskID)
 	if err != nil {
-		// The group notice is out; the 1:1 cards are not. Retrying would
-		// repeat the notice, which is the lesser harm.
+		// The group notice is out; the 1:1 cards are not. Retrying repeats
+		// the notice, the lesser harm.
 		return bot.MessageRef{}, err
 	}
 	dref.ChatID = chatID

@@ -518,6 +518,13 @@ func TestPerMemberLimit(t *testing.T) {
 	if len(e.fake.callsTo("/cgi-bin/message/send")) != 30 {
 		t.Fatal("31st send reached WeCom")
 	}
+	// A group card whose 1:1 part would exceed the limit waits as a whole:
+	// the group notice is not sent (and so not repeated on the retry).
+	card := &cards.Card{Title: "提醒", Blocks: []cards.Block{cards.ButtonsBlock(cards.Button{Text: "办理", Action: "x"})}}
+	_, err = e.a.Send(ctx, bot.Target{Platform: bot.WeCom, ChatID: "zglingbao"}, &bot.Message{Card: card, Mentions: []string{"libin"}})
+	if !errors.As(err, &rl) || len(e.fake.callsTo("/cgi-bin/appchat/send")) != 0 {
+		t.Fatalf("group card over the limit: %v", err)
+	}
 	// Another member is not affected; after the oldest leaves the minute,
 	// libin can be sent to again.
 	if _, err := e.a.Send(ctx, bot.Target{Platform: bot.WeCom, UserID: "other"}, &bot.Message{Text: "x"}); err != nil {
