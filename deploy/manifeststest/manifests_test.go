@@ -123,9 +123,12 @@ func dockerBuildArgs(t *testing.T) []string {
 func TestDockerfile(t *testing.T) {
 	df := string(read(t, "deploy/Dockerfile"))
 	for _, want := range []string{
-		"FROM golang:1.26 AS build",
-		"FROM gcr.io/distroless/static-debian12:nonroot",
-		"USER nonroot:nonroot",
+		"ARG BUILDER_IMAGE=golang:1.26\n",
+		"ARG RUNTIME_IMAGE=gcr.io/distroless/static-debian12:nonroot\n",
+		"FROM ${BUILDER_IMAGE} AS build",
+		"FROM ${RUNTIME_IMAGE}",
+		"ENV GOPROXY=${GOPROXY}",
+		"USER 65532:65532",
 		"COPY go.mod go.sum ./",
 		"cp -r deploy/campaigns/. /out/deploy/campaigns/",
 		"if [ -d deploy/dingtalk ]; then cp -r deploy/dingtalk/. /out/deploy/dingtalk/; fi",
