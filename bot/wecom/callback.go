@@ -106,13 +106,12 @@ func (a *Adapter) callback(w http.ResponseWriter, r *http.Request, d bot.Dispatc
 		a.reject(w, r, d, "stale")
 		return
 	}
+	// The receive id inside the ciphertext was checked to be our corp id;
+	// ToUserName is not checked again (微信客服 events may name the kf
+	// component there).
 	var in Inbound
 	if err := xml.Unmarshal(plain, &in); err != nil {
 		a.reject(w, r, d, "malformed")
-		return
-	}
-	if in.ToUserName != a.cfg.CorpID {
-		a.reject(w, r, d, "corp")
 		return
 	}
 	ctx := r.Context()
