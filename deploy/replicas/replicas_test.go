@@ -87,7 +87,7 @@ func TestTwoReplicasOneDatabase(t *testing.T) {
 			}
 			waitFor(t, fmt.Sprintf("the bot's answer to %s, read through replica %s", c.who, c.read.name), func() bool {
 				for _, m := range c.read.messages(t, acc, chat) {
-					if m.FromBot && m.CardHTML != "" {
+					if m.FromBot && (m.CardHTML != "" || m.TextHTML != "") {
 						return true
 					}
 				}
@@ -410,6 +410,7 @@ func (r *replica) post(t *testing.T, path string, body any, status int, out any)
 type simMessage struct {
 	ID       int64  `json:"id"`
 	FromBot  bool   `json:"from_bot"`
+	TextHTML string `json:"text_html"`
 	CardHTML string `json:"card_html"`
 }
 
