@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"strconv"
+	"strings"
 
 	"zhenggai/bot"
 )
@@ -13,7 +14,8 @@ import (
 const trustedIPHint = "调用方 IP 不在企业可信IP中：在管理后台「应用管理 → 本应用 → 企业可信IP」加入本服务的出口 IP（约 1 分钟后生效）"
 
 // Doctor checks the credentials (gettoken), the agent (agent/get: name and
-// visible range), and the callback settings.
+// visible range), the 微信客服 accounts the app manages, and the callback
+// settings.
 func (a *Adapter) Doctor(ctx context.Context) []bot.Check {
 	var out []bot.Check
 	hint := func(err error) string {
@@ -44,6 +46,22 @@ func (a *Adapter) Doctor(ctx context.Context) []bot.Check {
 	} else {
 		out = append(out, bot.Check{Name: "agent", OK: true, Info: fmt.Sprintf("%s (agentid %d): visible to %d departments and %d members",
 			agent.Name, a.agentID, len(agent.AllowPartys.PartyID), len(agent.AllowUserinfos.User))})
+	}
+	var kfs struct {
+		AccountList []struct {
+			OpenKfID string `json:"open_kfid"`
+			Name     string `json:"name"`
+		} `json:"account_list"`
+	}
+	if err := a.client.postJSON(ctx, "/cgi-bin/kf/account/list", nil, map[string]int{"offset": 0, "limit": 100}, &kfs); err != nil {
+		// 微信客服 is optional: report, do not fail.
+		out = append(out, bot.Check{Name: "kf", OK: true, Info: "微信客服 not managed by this app (" + hint(err) + ")"})
+	} else {
+		var names []string
+		for _, k := range kfs.AccountList {
+			names = append(names, k.Name+" ("+k.OpenKfID+")")
+		}
+		out = append(out, bot.Check{Name: "kf", OK: true, Info: fmt.Sprintf("%d 微信客服 accounts: %s", len(names), strings.Join(names, ", "))})
 	}
 	cb := "callback URL: <PUBLIC_BASE_URL>/callback/wecom (PUBLIC_BASE_URL is not set)"
 	if a.cfg.PublicBaseURL != "" {

@@ -101,6 +101,8 @@ func (f *fakeWeCom) serve(w http.ResponseWriter, r *http.Request) {
 	case "/cgi-bin/appchat/create":
 		id, _ := call.Body["chatid"].(string)
 		reply(map[string]any{"errcode": 0, "errmsg": "ok", "chatid": id})
+	case "/cgi-bin/kf/account/list":
+		reply(map[string]any{"errcode": 0, "errmsg": "ok", "account_list": []map[string]any{{"open_kfid": "wkKF1", "name": "整改通客服"}}})
 	case "/cgi-bin/agent/get":
 		reply(map[string]any{"errcode": 0, "errmsg": "ok", "name": "整改通", "allow_partys": map[string]any{"partyid": []int{1}}})
 	case "/cgi-bin/kf/sync_msg":

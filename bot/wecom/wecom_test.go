@@ -489,7 +489,7 @@ func TestTokenRevokedMidRun(t *testing.T) {
 		t.Fatalf("%+v", checks)
 	}
 	checks = e.a.Doctor(ctx)
-	if len(checks) != 3 || !checks[0].OK || !checks[1].OK || !strings.Contains(checks[1].Info, "整改通") {
+	if len(checks) != 4 || !checks[0].OK || !checks[1].OK || !strings.Contains(checks[1].Info, "整改通") || !strings.Contains(checks[2].Info, "wkKF1") {
 		t.Fatalf("%+v", checks)
 	}
 	e.fake.mu.Lock()
