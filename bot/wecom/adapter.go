@@ -51,6 +51,9 @@ type Config struct {
 	// CallbackBudget is how long a card click may spend updating the card
 	// before the callback is answered; default 3 s (WeCom waits 5 s).
 	CallbackBudget time.Duration
+	// KFWelcome greets WeChat users entering the 微信客服 chat; empty is
+	// DefaultKFWelcome, "-" sends none.
+	KFWelcome string
 	// MaxSkew rejects POST callbacks whose signed timestamp is further from
 	// now; default 1 hour.
 	MaxSkew time.Duration

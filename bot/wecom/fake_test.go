@@ -140,6 +140,16 @@ func (f *fakeWeCom) addKFMedia(msgID, user, mediaID string, sendTime int64) {
 	})
 }
 
+// addKFEnter appends a user's enter_session event with a welcome_code.
+func (f *fakeWeCom) addKFEnter(msgID, user, code string, sendTime int64) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.kfMsgs = append(f.kfMsgs, map[string]any{
+		"msgid": msgID, "send_time": sendTime, "origin": 4, "msgtype": "event",
+		"event": map[string]any{"event_type": "enter_session", "open_kfid": "wkKF1", "external_userid": user, "scene": "qr", "welcome_code": code},
+	})
+}
+
 // callsTo returns the recorded calls of one API.
 func (f *fakeWeCom) callsTo(path string) []fakeCall {
 	f.mu.Lock()

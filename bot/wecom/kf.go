@@ -1,6 +1,7 @@
 package wecom
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/silenceper/wechat/v2/work/kf"
 	"github.com/silenceper/wechat/v2/work/kf/sendmsg"
+	"github.com/silenceper/wechat/v2/work/kf/sendmsgonevent"
 	"github.com/silenceper/wechat/v2/work/kf/syncmsg"
 
 	"zhenggai/bot"
@@ -200,6 +202,9 @@ func (k *KFAdapter) dispatch(ctx context.Context, tx *store.Store, d bot.Dispatc
 	if err := json.Unmarshal(raw, &base); err != nil {
 		return false, fmt.Errorf("decode message: %w", err)
 	}
+	if base.MsgType == "event" {
+		return false, k.event(ctx, raw)
+	}
 	if base.Origin != kfFromCustomer || base.ExternalUserID == "" {
 		return false, nil
 	}
@@ -256,6 +261,42 @@ func (k *KFAdapter) dispatch(ctx context.Context, tx *store.Store, d bot.Dispatc
 		return false, err
 	}
 	return true, nil
+}
+
+// welcomeMaxAge is how old an enter_session event may be for its
+// welcome_code (valid 20 s) to be worth using.
+const welcomeMaxAge = 20 * time.Second
+
+// DefaultKFWelcome greets a WeChat user who opens the 微信客服 chat.
+const DefaultKFWelcome = "您好，这里是交通运输执法领域突出问题专项整治「整改通」微信客服。请直接留言说明您的诉求，对口联系领导会尽快答复。首次使用请发送“绑定 绑定码”完成登记。"
+
+// event handles 微信客服 system events: a user entering the chat gets the
+// welcome (send_msg_on_event with the event's single-use welcome_code), a
+// message WeCom failed to deliver is logged.
+func (k *KFAdapter) event(ctx context.Context, raw json.RawMessage) error {
+	var ev syncmsg.EnterSessionEvent
+	if err := json.Unmarshal(raw, &ev); err != nil {
+		return fmt.Errorf("decode event: %w", err)
+	}
+	switch ev.Event.EventType {
+	case "enter_session":
+		age := k.a.clock.Now().Sub(time.Unix(int64(ev.SendTime), 0))
+		if ev.Event.WelcomeCode == "" || age > welcomeMaxAge || k.a.cfg.KFWelcome == "-" {
+			return nil
+		}
+		msg := sendmsgonevent.Text{Message: sendmsgonevent.Message{Code: ev.Event.WelcomeCode}, MsgType: "text"}
+		msg.Text.Content = cmp.Or(k.a.cfg.KFWelcome, DefaultKFWelcome)
+		if err := k.a.client.postJSON(ctx, "/cgi-bin/kf/send_msg_on_event", nil, msg, nil); err != nil {
+			// The code is single-use and short-lived: nothing to retry.
+			k.a.log.WarnContext(ctx, "kf welcome failed", slog.String("external_userid", ev.Event.ExternalUserID), slog.Any("error", err))
+		}
+	case "msg_send_fail":
+		var f syncmsg.MsgSendFailEvent
+		_ = json.Unmarshal(raw, &f)
+		k.a.log.WarnContext(ctx, "kf message not delivered by WeCom", slog.String("external_userid", f.Event.ExternalUserID),
+			slog.String("msgid", f.Event.FailMsgID))
+	}
+	return nil
 }
 
 // Send answers a WeChat user with send_msg, as plain text (WeChat shows no

@@ -182,3 +182,23 @@ func TestMediaArrives(t *testing.T) {
 		t.Fatalf("%+v", got[1:])
 	}
 }
+
+// TestKFWelcome greets a WeChat user entering the chat with the event's
+// single-use welcome_code, and skips codes too old to be valid.
+func TestKFWelcome(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, storetest.TestStore(ctx, t), false)
+	e.fake.addKFEnter("ev-old", "wmUser2", "WELCOME_OLD", testNow.Add(-time.Minute).Unix())
+	e.fake.addKFEnter("ev-1", "wmUser2", "WELCOME_1", testNow.Unix())
+	n, err := e.a.KF().Sync(ctx, e.b, "wkKF1", "")
+	if err != nil || n != 0 {
+		t.Fatalf("%d %v", n, err)
+	}
+	calls := e.fake.callsTo("/cgi-bin/kf/send_msg_on_event")
+	if len(calls) != 1 || calls[0].Body["code"] != "WELCOME_1" || !strings.Contains(fmt.Sprint(calls[0].Body["text"]), "整改通") {
+		t.Fatalf("%+v", calls)
+	}
+	if len(e.rec.got()) != 0 {
+		t.Fatal("an event was dispatched as a message")
+	}
+}
