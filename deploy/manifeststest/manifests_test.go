@@ -24,6 +24,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -151,23 +152,57 @@ func TestDockerfile(t *testing.T) {
 	}
 }
 
+var built struct {
+	once sync.Once
+	dir  string
+	bin  string
+	err  error
+}
+
+// TestMain removes the binary the tests share.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if built.dir != "" {
+		os.RemoveAll(built.dir)
+	}
+	os.Exit(code)
+}
+
+// buildLikeDockerfile builds the binary once per test run with the
+// Dockerfile's `go build` arguments (only -o differs) and returns its path.
+func buildLikeDockerfile(t *testing.T) string {
+	t.Helper()
+	args := dockerBuildArgs(t)
+	dir := root(t)
+	built.once.Do(func() {
+		built.dir, built.err = os.MkdirTemp("", "zhenggai-build-")
+		if built.err != nil {
+			return
+		}
+		built.bin = filepath.Join(built.dir, "zhenggai")
+		args[slices.Index(args, "-o")+1] = built.bin
+		goBin, err := exec.LookPath("go")
+		if err != nil {
+			goBin = filepath.Join(runtime.GOROOT(), "bin", "go")
+		}
+		cmd := exec.Command(goBin, append([]string{"build"}, args...)...)
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			built.err = fmt.Errorf("go build %s: %w\n%s", strings.Join(args, " "), err, out)
+		}
+	})
+	if built.err != nil {
+		t.Fatal(built.err)
+	}
+	return built.bin
+}
+
 // TestBuildLikeDockerfile builds with the Dockerfile's command and checks
 // that the result runs without a libc (distroless static) and that its
 // healthcheck, the image's HEALTHCHECK, tells up from down.
 func TestBuildLikeDockerfile(t *testing.T) {
-	args := dockerBuildArgs(t)
-	bin := filepath.Join(t.TempDir(), "zhenggai")
-	args[slices.Index(args, "-o")+1] = bin
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		goBin = filepath.Join(runtime.GOROOT(), "bin", "go")
-	}
-	cmd := exec.Command(goBin, append([]string{"build"}, args...)...)
-	cmd.Dir = root(t)
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build %s: %v\n%s", strings.Join(args, " "), err, out)
-	}
+	bin := buildLikeDockerfile(t)
 
 	f, err := elf.Open(bin)
 	if err != nil {
