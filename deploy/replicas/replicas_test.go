@@ -11,7 +11,7 @@
 //     simulator's clock panel) and by `zhenggai tick` at once plans each
 //     occurrence once and yields exactly one message per delivery key, with
 //     two replicas' delivery workers and the tick's own sender competing;
-//   - each replica stops cleanly (exit 0) on SIGTERM within the 20 s shutdown;
+//   - each replica stops cleanly (exit 0) within 30 s of SIGTERM;
 //   - (dedupe_test.go) a platform's retry of a callback that lands on the
 //     other replica, or copies arriving at both at once, is handled once:
 //     DingTalk in HTTP mode against a local fake of its API.
