@@ -541,13 +541,41 @@ func TestEnterpriseToItem(t *testing.T) {
 	if r := f.click(t, chenHM, "ereq.to_item", params(q), nil); r.ToastKind != "error" {
 		t.Fatalf("to_item by another leader: %+v", r)
 	}
+	// wang-jg belongs to no unit: the office is asked to register it.
 	r := f.click(t, wangJG, "ereq.to_item", params(q), nil)
+	if r.ToastKind != "success" || r.Card != nil {
+		t.Fatalf("to_item by wang-jg: %+v", r)
+	}
+	mustContain(t, "office asked", to(f.h.Deliver(), luXM), "请办公室将企业诉求 QY-2026-0001 登记为台账问题")
+	r = f.click(t, luXM, "ereq.to_item", params(q), nil)
 	form := r.Card.Form()
 	if form == nil || form.Submit.Action != "item.new.submit" || form.Submit.Params["request"] != params(q)["request"] || form.Submit.Params["unit"] != "city-office" {
 		t.Fatalf("item form = %+v", r.Card)
 	}
 	if form.Field("source").Default != "企业反映" || !strings.Contains(form.Field("description").Default, "重复罚款") {
 		t.Fatalf("prefill = %+v", form.Fields)
+	}
+	rt := bot.NewRouter()
+	Register(rt, Deps{})
+	if rt.HasAction("item.new.submit") {
+		// The ledger's own submit keeps the link.
+		vals := cards.Values{}
+		for _, ff := range form.Fields {
+			if ff.Default != "" {
+				vals[ff.Name] = []string{ff.Default}
+			}
+		}
+		vals["category"] = []string{"执法不规范"}
+		if r := f.click(t, luXM, form.Submit.Action, form.Submit.Params, vals); r.ToastKind != "success" {
+			t.Fatalf("item.new.submit: %+v", r)
+		}
+		if q = f.request(t, "QY-2026-0001"); q.LedgerItemID == nil {
+			t.Fatal("request does not see its item")
+		}
+		if r := f.click(t, luXM, "ereq.to_item", params(q), nil); r.ToastKind != "error" {
+			t.Fatalf("second conversion: %+v", r)
+		}
+		return
 	}
 	// The ledger creates the item with request_id: the request shows it.
 	unit, _ := f.st.UnitByKey(f.ctx, f.camp.ID, "city-office")

@@ -2,7 +2,9 @@ package handlers
 
 import (
 	"context"
+	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"zhenggai/bot"
@@ -22,7 +24,10 @@ var itemCategories = []string{"逐利执法", "执法不规范", "执法方式�
 // itemSourceEnterprise is the 问题来源 of items made from requests.
 const itemSourceEnterprise = "企业反映"
 
-// requestToItem answers ereq.to_item.
+// requestToItem answers ereq.to_item. A leader who may edit a unit's
+// ledger (or the office) gets the form; a contact leader who belongs to no
+// unit has the office register it: the prefilled form goes to the office's
+// handler.
 func (h *handler) requestToItem(ctx context.Context, r *bot.Request) (*bot.Reply, error) {
 	q, err := handlerRequest(ctx, r, false)
 	if err != nil {
@@ -31,17 +36,13 @@ func (h *handler) requestToItem(ctx context.Context, r *bot.Request) (*bot.Reply
 	if q.LedgerItemID != nil {
 		return nil, bot.Refuse("诉求 %s 已转为台账问题。", q.Number)
 	}
-	unit, err := itemUnitFor(ctx, r)
-	if err != nil {
-		return nil, err
-	}
 	msgs, err := r.Store.RequestMessages(ctx, q.ID, 50)
 	if err != nil {
 		return nil, err
 	}
 	desc := ""
 	for _, m := range msgs {
-		if m.Direction == store.MessageIn && m.FileID == nil {
+		if m.Direction == store.MessageIn && m.FileID == nil && !strings.HasPrefix(m.Text, "评价") {
 			if desc != "" {
 				desc += "\n"
 			}
@@ -49,24 +50,46 @@ func (h *handler) requestToItem(ctx context.Context, r *bot.Request) (*bot.Reply
 		}
 	}
 	desc = truncateRunes(q.EnterpriseName+"反映（诉求 "+q.Number+"）："+desc, 1000)
-	if err := auditView(ctx, r, q, "to_item"); err != nil {
+	due := r.Now.In(r.Campaign.Location()).AddDate(0, 1, 0)
+	unit, err := itemUnitFor(ctx, r)
+	if err != nil {
 		return nil, err
 	}
-	return bot.CardReply(requestItemFormCard(q, unit, desc, r.Now.In(r.Campaign.Location()).AddDate(0, 1, 0))), nil
+	if unit != nil {
+		if err := auditView(ctx, r, q, "to_item"); err != nil {
+			return nil, err
+		}
+		return bot.CardReply(requestItemFormCard(q, unit, desc, due)), nil
+	}
+	office, err := officeHandler(ctx, r.Store, r.Campaign)
+	if err != nil {
+		return nil, err
+	}
+	ou, err := r.Store.UnitByKey(ctx, r.Campaign.ID, r.Campaign.OfficeUnitKey)
+	if office == nil || err != nil {
+		return nil, bot.Refuse("市局专项整治办公室尚未配置，无法登记台账。")
+	}
+	c := requestItemFormCard(q, ou, desc, due)
+	c.Blocks = append([]cards.Block{cards.MD(fmt.Sprintf("**%s** 请办公室将企业诉求 %s 登记为台账问题。", r.Person.Name, q.Number))}, c.Blocks...)
+	if _, err := r.SendToPerson(ctx, *office, bot.Message{Card: c}, "", requestSubject(q)); err != nil {
+		return nil, err
+	}
+	if err := r.Store.AppendAudit(ctx, store.AuditParams{Actor: r.Actor(), Entity: "enterprise_request", EntityID: q.Number,
+		Action: "to_item_asked", New: map[string]any{"office": *office}}); err != nil {
+		return nil, err
+	}
+	return &bot.Reply{Toast: "已请市局专项整治办公室登记为台账问题", ToastKind: "success"}, nil
 }
 
-// itemUnitFor is the unit whose ledger gets the item: the first unit the
-// asker leads or liaises for, else the office.
+// itemUnitFor is the unit whose ledger the asker may add the item to: the
+// first unit he leads, liaises for or serves in, the office's unit for the
+// office; nil when he may edit none.
 func itemUnitFor(ctx context.Context, r *bot.Request) (*store.Unit, error) {
-	ids := append(append([]int64{}, r.Roles.Leads...), r.Roles.Liaises...)
+	ids := append(append(append([]int64{}, r.Roles.Leads...), r.Roles.Liaises...), r.Roles.Member...)
 	if len(ids) > 0 {
 		return r.Store.UnitByID(ctx, ids[0])
 	}
-	u, err := r.Store.UnitByKey(ctx, r.Campaign.ID, r.Campaign.OfficeUnitKey)
-	if err != nil {
-		return nil, bot.Refuse("未找到可登记台账的单位，请联系市局专项整治办公室。")
-	}
-	return u, nil
+	return nil, nil
 }
 
 // requestItemFormCard is the ledger's new-item form, prefilled.
