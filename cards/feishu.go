@@ -63,8 +63,8 @@ type fsHeader struct {
 }
 
 type fsConfig struct {
-	UpdateMulti bool      `json:"update_multi"`
-	WidthMode   string    `json:"width_mode,omitempty"`
+	UpdateMulti bool       `json:"update_multi"`
+	WidthMode   string     `json:"width_mode,omitempty"`
 	Summary     *fsSummary `json:"summary,omitempty"`
 }
 
@@ -195,7 +195,7 @@ func feishuTable(t *Table) fsEl {
 	}
 	return fsEl{"tag": "table", "page_size": max(1, min(10, len(t.Rows))), "row_height": "low",
 		"header_style": fsEl{"bold": true, "background_style": "grey", "text_align": "left"},
-		"columns": cols, "rows": rows}
+		"columns":      cols, "rows": rows}
 }
 
 // FeishuValue is the callback value of a button: the action under

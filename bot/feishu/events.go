@@ -52,13 +52,13 @@ type messageEvent struct {
 		SenderType string `json:"sender_type"`
 	} `json:"sender"`
 	Message struct {
-		MessageID   string `json:"message_id"`
-		RootID      string `json:"root_id"`
-		ParentID    string `json:"parent_id"`
-		ChatID      string `json:"chat_id"`
-		ChatType    string `json:"chat_type"`
-		MessageType string `json:"message_type"`
-		Content     string `json:"content"`
+		MessageID   string    `json:"message_id"`
+		RootID      string    `json:"root_id"`
+		ParentID    string    `json:"parent_id"`
+		ChatID      string    `json:"chat_id"`
+		ChatType    string    `json:"chat_type"`
+		MessageType string    `json:"message_type"`
+		Content     string    `json:"content"`
 		Mentions    []mention `json:"mentions"`
 	} `json:"message"`
 }

@@ -51,8 +51,7 @@ func messageContent(m *bot.Message) (string, string, error) {
 			fmt.Fprintf(&b, `<at user_id="%s"></at> `, id)
 		}
 		b.WriteString(m.Text)
-		content, _ := json.Marshal(map[string]string{"text": b.String()})
-		return "text", string(content), nil
+		return "text", jsonString(map[string]string{"text": b.String()}), nil
 	}
 	c := *m.Card
 	var head []cards.Block
@@ -171,8 +170,7 @@ func (a *Adapter) SendFile(ctx context.Context, to bot.Target, f *bot.File) (bot
 		if err := a.api.call(ctx, http.MethodPost, "/open-apis/im/v1/images", nil, fd, &out); err != nil {
 			return bot.MessageRef{}, err
 		}
-		content, _ := json.Marshal(map[string]string{"image_key": out.ImageKey})
-		return a.send(ctx, to, "image", string(content), "", key)
+		return a.send(ctx, to, "image", jsonString(map[string]string{"image_key": out.ImageKey}), "", key)
 	}
 	var out struct {
 		FileKey string `json:"file_key"`
@@ -182,8 +180,17 @@ func (a *Adapter) SendFile(ctx context.Context, to bot.Target, f *bot.File) (bot
 	if err := a.api.call(ctx, http.MethodPost, "/open-apis/im/v1/files", nil, fd, &out); err != nil {
 		return bot.MessageRef{}, err
 	}
-	content, _ := json.Marshal(map[string]string{"file_key": out.FileKey})
-	return a.send(ctx, to, "file", string(content), "", key)
+	return a.send(ctx, to, "file", jsonString(map[string]string{"file_key": out.FileKey}), "", key)
+}
+
+// jsonString encodes v as content strings are written: without escaping
+// <, > and & (mentions are tags).
+func jsonString(v any) string {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v)
+	return strings.TrimRight(b.String(), "\n")
 }
 
 // fileType is im/v1/files' file_type for a name.
