@@ -24,6 +24,7 @@ import (
 	"zhenggai/bot"
 	"zhenggai/bot/config"
 	"zhenggai/bot/dingtalk"
+	"zhenggai/bot/feishu"
 	"zhenggai/bot/sim"
 	"zhenggai/bot/wecom"
 	"zhenggai/handlers"
@@ -240,8 +241,17 @@ func (a *app) buildBot(clock bot.Clock) (*bot.Bot, error) {
 func (a *app) addAdapters(b *bot.Bot) error {
 	var missing []string
 	if a.cfg.FeishuEnabled() {
-		// ADAPTER:feishu (bot/feishu, issue 7) replaces this line.
-		missing = append(missing, "feishu")
+		// ADAPTER:feishu (bot/feishu, issue 7).
+		fs, err := feishu.New(feishu.Options{
+			AppID: a.cfg.FeishuAppID, AppSecret: a.cfg.FeishuAppSecret,
+			VerificationToken: a.cfg.FeishuVerificationToken, EncryptKey: a.cfg.FeishuEncryptKey,
+			Mode: a.cfg.FeishuMode, BaseURL: a.cfg.FeishuBaseURL, HTTPSProxy: a.cfg.HTTPSProxy,
+			Logger: a.log, Metrics: b.Metrics(),
+		})
+		if err != nil {
+			return err
+		}
+		b.AddAdapter(fs)
 	}
 	if a.cfg.DingTalkEnabled() {
 		// ADAPTER:dingtalk (bot/dingtalk, issue 8).
