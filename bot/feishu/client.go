@@ -212,7 +212,9 @@ func classify(e *APIError, h http.Header) error {
 		return &bot.RateLimitedError{RetryAfter: wait, Err: e}
 	}
 	if reason, ok := permanentReasons[e.Code]; ok {
-		return fmt.Errorf("%w: %s: %w", bot.ErrPermanent, reason, e)
+		// The reason comes first: it is what a leader reads when a
+		// message did not arrive.
+		return fmt.Errorf("feishu: %s: %w: %w", reason, bot.ErrPermanent, e)
 	}
 	if e.Status/100 == 4 && e.Code != 0 && e.Status != http.StatusRequestTimeout {
 		// Other business errors (HTTP 400 with a code) do not heal by
