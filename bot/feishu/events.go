@@ -199,9 +199,13 @@ func (a *Adapter) messageEvent(ctx context.Context, env *eventEnvelope, plain []
 	slices.SortFunc(mentions, func(x, y mention) int {
 		return cmp.Compare(len(y.Key), len(x.Key))
 	})
-	for i, mt := range mentions {
+	lead := ""
+	if m := leadingMention.FindStringSubmatch(text); m != nil {
+		lead = m[1]
+	}
+	for _, mt := range mentions {
 		isBot := botID != "" && mt.ID.OpenID == botID
-		if botID == "" && i == len(mentions)-1 && strings.HasPrefix(strings.TrimSpace(text), mt.Key) {
+		if botID == "" && mt.Key == lead {
 			// Without the bot's own id, a leading mention is taken as
 			// the bot's (the app only hears group messages that
 			// mention it).
@@ -234,6 +238,9 @@ func (a *Adapter) messageEvent(ctx context.Context, env *eventEnvelope, plain []
 		Raw:      json.RawMessage(plain),
 	}, nil
 }
+
+// leadingMention finds the placeholder a message starts with.
+var leadingMention = regexp.MustCompile(`^\s*(@_user_\d+)`)
 
 // messageText returns the text of a text or rich-text (post) message.
 func messageText(msgType, content string) (string, bool) {

@@ -152,3 +152,19 @@ func TestDecodeMessages(t *testing.T) {
 		t.Fatalf("post %+v", ev)
 	}
 }
+
+// TestMentionWithoutBotInfo: when the bot's own open_id cannot be read, a
+// group message's leading mention is taken as the bot's.
+func TestMentionWithoutBotInfo(t *testing.T) {
+	f := newFake(t)
+	a := newAdapter(t, f, nil, nil)
+	f.failNext(failure{status: 500, code: 1})
+	rec := &recorder{}
+	if _, err := a.handle(ctx, rec, readTestdata(t, "group_at.json")); err != nil {
+		t.Fatal(err)
+	}
+	ev := rec.last()
+	if ev == nil || ev.Text != "帮助 @王建国" || len(ev.Mentions) != 1 {
+		t.Fatalf("event %+v", ev)
+	}
+}
