@@ -4,6 +4,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -126,8 +127,10 @@ func dispatch(ctx context.Context, args []string, getenv func(string) string, st
 		return a.doctor(ctx)
 	case "tick":
 		return a.tick(ctx, rest)
-	case "ledger", "report":
-		return fmt.Errorf("%s: not available in this build yet", cmd)
+	case "ledger":
+		return a.ledger(ctx, rest)
+	case "report":
+		return a.report(ctx, rest)
 	}
 	return errUsage
 }
@@ -603,4 +606,70 @@ func portOf(addr string) string {
 		return addr[i:]
 	}
 	return ":" + addr
+}
+
+// ledger runs `ledger export -o FILE [--unit KEY]` and `ledger import -f FILE`.
+func (a *app) ledger(ctx context.Context, args []string) error {
+	if len(args) == 0 {
+		return errUsage
+	}
+	switch args[0] {
+	case "export":
+		fs := flag.NewFlagSet("ledger export", flag.ContinueOnError)
+		out := fs.String("o", "", "output .xlsx file")
+		unit := fs.String("unit", "", "unit key (default: every unit)")
+		if err := fs.Parse(args[1:]); err != nil || *out == "" {
+			return errUsage
+		}
+		var buf bytes.Buffer
+		n, err := handlers.ExportLedger(ctx, a.store, &buf, *unit)
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(*out, buf.Bytes(), 0o644); err != nil {
+			return err
+		}
+		fmt.Fprintf(a.stdout, "ledger exported: %d items to %s\n", n, *out)
+		return nil
+	case "import":
+		fs := flag.NewFlagSet("ledger import", flag.ContinueOnError)
+		file := fs.String("f", "", "input .xlsx file")
+		if err := fs.Parse(args[1:]); err != nil || *file == "" {
+			return errUsage
+		}
+		f, err := os.Open(*file)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		res, err := handlers.ImportLedger(ctx, a.store, f, store.System)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(a.stdout, "ledger imported: %s\n", res)
+		return nil
+	}
+	return errUsage
+}
+
+// report runs `report monthly --period YYYY-MM -o FILE`.
+func (a *app) report(ctx context.Context, args []string) error {
+	if len(args) == 0 || args[0] != "monthly" {
+		return errUsage
+	}
+	fs := flag.NewFlagSet("report monthly", flag.ContinueOnError)
+	period := fs.String("period", "", "period YYYY-MM")
+	out := fs.String("o", "", "output .xlsx file")
+	if err := fs.Parse(args[1:]); err != nil || *period == "" || *out == "" {
+		return errUsage
+	}
+	var buf bytes.Buffer
+	if err := handlers.ExportMonthly(ctx, a.store, &buf, *period, time.Now()); err != nil {
+		return err
+	}
+	if err := os.WriteFile(*out, buf.Bytes(), 0o644); err != nil {
+		return err
+	}
+	fmt.Fprintf(a.stdout, "monthly report %s written to %s\n", *period, *out)
+	return nil
 }
