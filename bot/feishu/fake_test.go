@@ -48,6 +48,7 @@ type fakeFeishu struct {
 	fail     []failure       // the next API calls fail like this, in order
 	uuids    map[string]string
 	messages int
+	boots    chan struct{} // one per long-connection bootstrap call
 	conns    chan *websocket.Conn
 }
 
@@ -68,7 +69,7 @@ type apiCall struct {
 }
 
 func newFake(t *testing.T) *fakeFeishu {
-	f := &fakeFeishu{t: t, revoked: map[string]bool{}, uuids: map[string]string{}, conns: make(chan *websocket.Conn, 4)}
+	f := &fakeFeishu{t: t, revoked: map[string]bool{}, uuids: map[string]string{}, conns: make(chan *websocket.Conn, 4), boots: make(chan struct{}, 16)}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /open-apis/auth/v3/tenant_access_token/internal", func(w http.ResponseWriter, r *http.Request) {
 		var in map[string]string
@@ -153,6 +154,10 @@ func newFake(t *testing.T) *fakeFeishu {
 		var in map[string]string
 		_ = json.NewDecoder(r.Body).Decode(&in)
 		w.Header().Set("Content-Type", "application/json")
+		select {
+		case f.boots <- struct{}{}:
+		default:
+		}
 		if in["AppID"] != testAppID || in["AppSecret"] != testSecret {
 			_, _ = w.Write([]byte(`{"code":1000040345,"msg":"app secret invalid"}`))
 			return

@@ -168,3 +168,34 @@ func TestMentionWithoutBotInfo(t *testing.T) {
 		t.Fatalf("event %+v", ev)
 	}
 }
+
+// TestLongConnectionGivesUpAndRetries: when the SDK stops for good (the
+// bootstrap refuses the secret), Run reports the connection down and
+// starts it again after a backoff until ctx ends.
+func TestLongConnectionGivesUpAndRetries(t *testing.T) {
+	f := newFake(t)
+	a := newAdapter(t, f, nil, func(o *Options) {
+		o.Mode, o.AppSecret = ModeWS, "revoked"
+		o.ReconnectMin, o.ReconnectMax = time.Millisecond, 5*time.Millisecond
+	})
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- a.Run(runCtx, &recorder{}) }()
+	for i := range 3 {
+		select {
+		case <-f.boots:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%d bootstrap attempts", i)
+		}
+	}
+	if h := a.Health(); h.Connected {
+		t.Fatalf("health %+v", h)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if h := a.Health(); h.Connected || h.Detail != "stopped" {
+		t.Fatalf("health after stop %+v", h)
+	}
+}
