@@ -265,7 +265,7 @@ func (br *browser) open(base, account, chat string) {
 	br.t.Helper()
 	br.run("open "+account, chromedp.Navigate(base+"/sim/?as="+account+"&chat="+chat))
 	br.waitFor("the page", `document.body.dataset.ready === "1" && !document.querySelector("#composer-input").disabled`)
-	br.waitFor("the chat "+chat, `document.querySelector('.chat-item[aria-current="true"]') !== null`)
+	br.waitFor("the chat "+chat, fmt.Sprintf(`document.querySelector("#log").dataset.loaded === %q`, chat))
 }
 
 // say types text into the composer and sends it with the button.
@@ -379,8 +379,11 @@ func submitReport(t *testing.T, br *browser) {
 func checkDigest(t *testing.T, br *browser, srv *simServer, submitted bool) {
 	t.Helper()
 	br.open(srv.URL, "p:liu-lb", "d:p:liu-lb")
+	// The morning's digest may be there already: wait for the answer.
+	const count = `[...document.querySelectorAll("#log .card-title")].filter(h => h.textContent.includes("摘要")).length`
+	before := eval[int](br, count)
 	br.say("摘要")
-	br.waitFor("the digest", cardJS("摘要")+` !== undefined`)
+	br.waitFor("the digest", fmt.Sprintf("%s > %d", count, before))
 	digest := eval[string](br, cardJS("摘要")+`.textContent`)
 	t.Logf("digest: %s", digest)
 	if !strings.Contains(digest, "月报") {

@@ -191,6 +191,7 @@
     input.placeholder = c && c.kind === "group" ? "@" + state.config.bot_name + " 台账" : "输入消息，回车发送";
     state.unread.delete(id);
     renderChats();
+    delete $("log").dataset.loaded;
     if (!c) { showEmpty("没有会话"); return; }
     const me = state.me;
     const res = await api("GET", "messages?as=" + encodeURIComponent(me.account) + "&chat=" + encodeURIComponent(id));
@@ -203,6 +204,7 @@
       if (!old || old.seq <= msg.seq) m.set(msg.id, msg);
     }
     renderLog(true);
+    $("log").dataset.loaded = id; // the history is shown (tests wait for it)
   }
 
   function renderLog(scroll) {
@@ -367,15 +369,28 @@
 
   // ---- cards ------------------------------------------------------------
 
+  // confirmAsk asks a yes/no question in the modal dialog. One question is
+  // open at a time; the dialog's close answers it (a close event that
+  // arrives while the dialog is open again belongs to an earlier question).
+  let confirmResolve = null;
   function confirmAsk(text) {
     const dlg = $("confirm");
     if (typeof dlg.showModal !== "function") return Promise.resolve(window.confirm(text));
+    if (confirmResolve) confirmResolve(false);
     $("confirm-text").textContent = text;
     return new Promise((resolve) => {
-      dlg.addEventListener("close", () => resolve(dlg.returnValue === "ok"), { once: true });
+      confirmResolve = resolve;
       dlg.returnValue = "";
       dlg.showModal();
     });
+  }
+
+  function onConfirmClose() {
+    const dlg = $("confirm");
+    if (dlg.open || !confirmResolve) return;
+    const resolve = confirmResolve;
+    confirmResolve = null;
+    resolve(dlg.returnValue === "ok");
   }
 
   function setBusy(card, busy) {
@@ -550,6 +565,7 @@
       if (!t.value.startsWith(at)) t.value = at + t.value;
       t.focus();
     });
+    $("confirm").addEventListener("close", onConfirmClose);
     $("log").addEventListener("click", onLogClick);
     $("log").addEventListener("submit", onLogSubmit);
     selectIdentity(new URL(location.href).searchParams.get("as"));
