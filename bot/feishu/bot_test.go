@@ -135,9 +135,11 @@ func TestWebhookWithRealBot(t *testing.T) {
 	})
 
 	t.Run("duplicate", func(t *testing.T) {
-		// Feishu delivers the same message again, signed anew.
+		// Feishu delivers the same message again, signed anew and under
+		// a new event_id (messages are deduplicated on message_id).
 		before := len(bb.fake.callsTo(""))
-		if w := post(t, bb.mux, seal(t, readTestdata(t, "p2p.json"), now.Add(15*time.Second), "n1-again"), true); w.Code != http.StatusOK {
+		again := strings.Replace(string(readTestdata(t, "p2p.json")), "ev_p2p_1", "ev_p2p_1_resent", 1)
+		if w := post(t, bb.mux, seal(t, []byte(again), now.Add(15*time.Second), "n1-again"), true); w.Code != http.StatusOK {
 			t.Fatalf("%d", w.Code)
 		}
 		bb.deliver(t)
