@@ -184,7 +184,8 @@ func (a *Adapter) messageEvent(ctx context.Context, env *eventEnvelope, plain []
 	}
 	a.noteChatKind(msg.ChatID, kind)
 	text, ok := messageText(msg.MessageType, msg.Content)
-	if !ok {
+	files := resources(msg.MessageType, msg.Content)
+	if !ok && len(files) == 0 {
 		a.log.InfoContext(ctx, "Feishu message kind ignored", slog.String("message_type", msg.MessageType), slog.String("chat_id", msg.ChatID))
 		return nil, nil
 	}
@@ -228,8 +229,16 @@ func (a *Adapter) messageEvent(ctx context.Context, env *eventEnvelope, plain []
 		a.log.InfoContext(ctx, "Feishu group message", slog.String("chat_id", msg.ChatID), slog.String("user_id", m.Sender.SenderID.OpenID))
 	}
 	slices.Reverse(others)
+	var downloaded []bot.File
+	if len(files) > 0 {
+		// Platform links expire: evidence is fetched now and kept.
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), messageTimeout)
+		defer cancel()
+		downloaded = a.downloadFiles(ctx, msg.MessageID, files)
+	}
 	return &bot.Event{
-		ID: msg.MessageID, Kind: bot.KindMessage, Platform: bot.Feishu,
+		Files: downloaded,
+		ID:    msg.MessageID, Kind: bot.KindMessage, Platform: bot.Feishu,
 		Chat:     bot.Chat{ID: msg.ChatID, Kind: kind},
 		Sender:   bot.User{ID: m.Sender.SenderID.OpenID},
 		Text:     strings.Join(strings.Fields(text), " "),

@@ -150,6 +150,25 @@ func newFake(t *testing.T) *fakeFeishu {
 	api("GET /open-apis/im/v1/chats", func(apiCall, *http.Request) string {
 		return `{"code":0,"msg":"success","data":{"items":[],"has_more":false}}`
 	})
+	mux.HandleFunc("GET /open-apis/im/v1/messages/{id}/resources/{key}", func(w http.ResponseWriter, r *http.Request) {
+		f.mu.Lock()
+		f.calls = append(f.calls, apiCall{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery,
+			Token: strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")})
+		f.mu.Unlock()
+		switch r.PathValue("key") {
+		case "img_1":
+			w.Header().Set("Content-Type", "image/png")
+			_, _ = w.Write([]byte("\x89PNG fake"))
+		case "file_1":
+			w.Header().Set("Content-Type", "application/pdf")
+			w.Header().Set("Content-Disposition", `attachment; filename="整改报告.pdf"`)
+			_, _ = w.Write([]byte("%PDF fake"))
+		default:
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusBadRequest)
+			_, _ = w.Write([]byte(`{"code":234003,"msg":"File not in msg."}`))
+		}
+	})
 	mux.HandleFunc("POST /callback/ws/endpoint", func(w http.ResponseWriter, r *http.Request) {
 		var in map[string]string
 		_ = json.NewDecoder(r.Body).Decode(&in)

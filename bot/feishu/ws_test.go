@@ -199,3 +199,44 @@ func TestLongConnectionGivesUpAndRetries(t *testing.T) {
 		t.Fatalf("health after stop %+v", h)
 	}
 }
+
+// TestInboundFiles: pictures and files sent to the bot (佐证) are
+// downloaded into Event.Files; one that cannot be fetched is left out.
+func TestInboundFiles(t *testing.T) {
+	f := newFake(t)
+	a := newAdapter(t, f, nil, nil)
+	rec := &recorder{}
+	msg := func(id, typ, content string) []byte {
+		s := strings.Replace(string(readTestdata(t, "p2p.json")), `"message_type": "text"`, `"message_type": "`+typ+`"`, 1)
+		s = strings.Replace(s, `"{\"text\":\"帮助\"}"`, strconvQuote(content), 1)
+		return []byte(strings.ReplaceAll(s, "om_p2p_1", id))
+	}
+	if _, err := a.handle(ctx, rec, msg("om_img", "image", `{"image_key":"img_1"}`)); err != nil {
+		t.Fatal(err)
+	}
+	ev := rec.last()
+	if ev.ID != "om_img" || len(ev.Files) != 1 || ev.Files[0].MIME != "image/png" || string(ev.Files[0].Content) != "\x89PNG fake" ||
+		!strings.HasPrefix(ev.Files[0].Name, "图片.") {
+		t.Fatalf("image %+v", ev.Files)
+	}
+	if c := f.callsTo("/open-apis/im/v1/messages/om_img/resources/img_1"); len(c) != 1 || c[0].Query != "type=image" || c[0].Token != "t-1" {
+		t.Fatalf("download %+v", c)
+	}
+	if _, err := a.handle(ctx, rec, msg("om_file", "file", `{"file_key":"file_1","file_name":"报告.pdf"}`)); err != nil {
+		t.Fatal(err)
+	}
+	if ev := rec.last(); len(ev.Files) != 1 || ev.Files[0].Name != "整改报告.pdf" || ev.Files[0].MIME != "application/pdf" {
+		t.Fatalf("file %+v", ev.Files)
+	}
+	if _, err := a.handle(ctx, rec, msg("om_gone", "file", `{"file_key":"file_gone","file_name":"x.pdf"}`)); err != nil {
+		t.Fatal(err)
+	}
+	if ev := rec.last(); ev.ID != "om_gone" || len(ev.Files) != 0 {
+		t.Fatalf("gone %+v", ev)
+	}
+}
+
+func strconvQuote(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}
