@@ -28,7 +28,7 @@ type sentMessage struct {
 // first), so a retry never repeats half of it.
 func (a *Adapter) Send(ctx context.Context, to bot.Target, m *bot.Message) (bot.MessageRef, error) {
 	if m.File != nil {
-		return a.SendFile(ctx, to, m.File)
+		return a.sendFile(ctx, to, m.File, m.IdempotencyKey)
 	}
 	if err := checkTarget(to); err != nil {
 		return bot.MessageRef{}, err
@@ -152,8 +152,13 @@ func (a *Adapter) UpdateCard(ctx context.Context, ref bot.MessageRef, c *cards.C
 }
 
 // SendFile uploads f (an image through im/v1/images, anything else through
-// im/v1/files) and sends it.
+// im/v1/files) and sends it. Its uuid derives from the file's content: the
+// same file to the same target within an hour is sent once.
 func (a *Adapter) SendFile(ctx context.Context, to bot.Target, f *bot.File) (bot.MessageRef, error) {
+	return a.sendFile(ctx, to, f, "")
+}
+
+func (a *Adapter) sendFile(ctx context.Context, to bot.Target, f *bot.File, key string) (bot.MessageRef, error) {
 	if err := checkTarget(to); err != nil {
 		return bot.MessageRef{}, err
 	}
@@ -161,7 +166,7 @@ func (a *Adapter) SendFile(ctx context.Context, to bot.Target, f *bot.File) (bot
 		return bot.MessageRef{}, fmt.Errorf("feishu: empty file %q: %w", f.Name, bot.ErrPermanent)
 	}
 	sum := sha256.Sum256(f.Content)
-	key := "file:" + hex.EncodeToString(sum[:])
+	key = key + "|file:" + hex.EncodeToString(sum[:])
 	if strings.HasPrefix(f.MIME, "image/") {
 		var out struct {
 			ImageKey string `json:"image_key"`
