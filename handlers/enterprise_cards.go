@@ -289,6 +289,8 @@ func enterpriseSampleCards() []NamedCard {
 		{Name: "enterprise-leader-requests", Card: requestListCard("企业诉求", "王建国", []*store.EnterpriseRequest{q, &answered}, loc, true)},
 		{Name: "enterprise-late", Card: requestLateCard(q, at.Add(72*time.Hour), 24, loc, false)},
 		{Name: "enterprise-late-office", Card: requestLateCard(q, at.Add(144*time.Hour), 24, loc, true)},
+		{Name: "enterprise-to-item", Card: requestItemFormCard(q, &store.Unit{Key: "city-office", Name: "市局专项整治办公室"}, "赵立新", "卢旭明",
+			"执法人员对同一违法行为重复罚款。", "", at.AddDate(0, 1, 0))},
 		{Name: "enterprise-undelivered", Card: undeliveredCard(q.Number, q.EnterpriseName, "已协调车管部门，材料只需提交一次。", "企业通过微信客服来信已超过48小时", true)},
 	}
 }

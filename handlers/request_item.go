@@ -49,7 +49,13 @@ func (h *handler) requestToItem(ctx context.Context, r *bot.Request) (*bot.Reply
 			desc += m.Text
 		}
 	}
+	full := truncateRunes(desc, 300)
 	desc = truncateRunes(q.EnterpriseName+"反映（诉求 "+q.Number+"）："+desc, 1000)
+	if r.Event.Platform == bot.DingTalk {
+		// A DingTalk form's whole schema must fit in 1 KB: the text is
+		// shown above the form instead of prefilled.
+		desc = ""
+	}
 	due := r.Now.In(r.Campaign.Location()).AddDate(0, 1, 0)
 	unit, err := itemUnitFor(ctx, r)
 	if err != nil {
@@ -59,7 +65,11 @@ func (h *handler) requestToItem(ctx context.Context, r *bot.Request) (*bot.Reply
 		if err := auditView(ctx, r, q, "to_item"); err != nil {
 			return nil, err
 		}
-		return bot.CardReply(requestItemFormCard(q, unit, desc, due)), nil
+		leader, liaison, err := h.unitPeopleNames(ctx, r, unit)
+		if err != nil {
+			return nil, err
+		}
+		return bot.CardReply(requestItemFormCard(q, unit, leader, liaison, full, desc, due)), nil
 	}
 	office, err := officeHandler(ctx, r.Store, r.Campaign)
 	if err != nil {
@@ -69,7 +79,11 @@ func (h *handler) requestToItem(ctx context.Context, r *bot.Request) (*bot.Reply
 	if office == nil || err != nil {
 		return nil, bot.Refuse("市局专项整治办公室尚未配置，无法登记台账。")
 	}
-	c := requestItemFormCard(q, ou, desc, due)
+	leader, liaison, err := h.unitPeopleNames(ctx, r, ou)
+	if err != nil {
+		return nil, err
+	}
+	c := requestItemFormCard(q, ou, leader, liaison, full, desc, due)
 	c.Blocks = append([]cards.Block{cards.MD(fmt.Sprintf("**%s** 请办公室将企业诉求 %s 登记为台账问题。", r.Person.Name, q.Number))}, c.Blocks...)
 	if _, err := r.SendToPerson(ctx, *office, bot.Message{Card: c}, "", requestSubject(q)); err != nil {
 		return nil, err
@@ -92,21 +106,20 @@ func itemUnitFor(ctx context.Context, r *bot.Request) (*store.Unit, error) {
 	return nil, nil
 }
 
-// requestItemFormCard is the ledger's new-item form, prefilled.
-func requestItemFormCard(q *store.EnterpriseRequest, u *store.Unit, desc string, due time.Time) *cards.Card {
-	var opts []cards.Option
-	for _, c := range itemCategories {
-		opts = append(opts, cards.Option{Value: c, Label: c})
+// requestItemFormCard is the ledger's 新增问题 form of u, prefilled from
+// the request, submitting to item.new.submit {unit, request}.
+func requestItemFormCard(q *store.EnterpriseRequest, u *store.Unit, leader, liaison, full, desc string, due time.Time) *cards.Card {
+	c := newItemFormCard(u, leader, liaison, due)
+	c.Title = "转为台账问题 · " + q.Number
+	c.Subtitle = u.Name
+	c.Blocks[0] = cards.MD(fmt.Sprintf("问题来源：**%s**（%s）。登记后自动编号，并与诉求 %s 关联。\n\n%s", itemSourceEnterprise, q.EnterpriseName, q.Number, full))
+	f := c.Form()
+	f.Field("source").Default = itemSourceEnterprise
+	if desc != "" {
+		f.Field("description").Default = desc
 	}
-	return &cards.Card{Title: "转为台账问题 · " + q.Number, Subtitle: u.Name, Tone: cards.ToneInfo, Blocks: []cards.Block{
-		cards.MD("问题来源：**" + itemSourceEnterprise + "**（" + q.EnterpriseName + "）"),
-		cards.FormBlock(&cards.Form{Name: "item_new", Fields: []cards.FormField{
-			{Name: "source", Label: "问题来源", Kind: cards.KindText, Required: true, Default: itemSourceEnterprise},
-			{Name: "category", Label: "问题类别", Kind: cards.KindSelect, Required: true, Options: opts},
-			{Name: "description", Label: "问题描述", Kind: cards.KindLongText, Required: true, Default: desc, MaxLen: 1000},
-			{Name: "measures", Label: "整改措施", Kind: cards.KindLongText, MaxLen: 1000},
-			{Name: "due", Label: "整改时限", Kind: cards.KindDate, Required: true, Default: due.Format(cards.DateLayout)},
-		}, Submit: cards.Button{Text: "登记到台账", Action: "item.new.submit", Style: cards.StylePrimary,
-			Params: map[string]string{"unit": u.Key, "request": strconv.FormatInt(q.ID, 10)}}}),
-	}}
+	f.Field("measures").Required = false // item.new.submit accepts it empty for requests
+	f.Submit.Text = "登记到台账"
+	f.Submit.Params = map[string]string{"unit": u.Key, "request": strconv.FormatInt(q.ID, 10)}
+	return c
 }
