@@ -156,7 +156,7 @@ func (h *handler) newItemSubmit(ctx context.Context, r *bot.Request) (*bot.Reply
 		CampaignID: r.Campaign.ID, UnitID: u.ID, Source: v.Get("source"), Category: v.Get("category"),
 		Description: v.Get("description"), Measures: v.Get("measures"), ResponsibleLeader: cmp.Or(v.Get("responsible_leader"), leader),
 		ResponsibleUnit: cmp.Or(v.Get("responsible_unit"), u.Name), ResponsiblePerson: cmp.Or(v.Get("responsible_person"), liaison), DueOn: due,
-		CreatedBy: &r.Person.ID,
+		CreatedBy: &r.Person.ID, CreatedAt: r.Now,
 	}
 	if rid := actionParam(r, "request"); rid != "" {
 		id, err := strconv.ParseInt(rid, 10, 64)

@@ -82,7 +82,7 @@ func ItemCounterScope(unitID int64, year int) string { return fmt.Sprintf("item:
 // (LB-2023-007).
 func ItemNumber(code string, year, n int) string { return fmt.Sprintf("%s-%d-%03d", code, year, n) }
 
-// CreateLedgerItem numbers it from its unit's gapless counter for year
+// CreateLedgerItem (created_at is it.CreatedAt, or now when zero) numbers it from its unit's gapless counter for year
 // (unless it.Number is already set, as on import), inserts it and sets its
 // id, number and timestamps.
 func (s *Store) CreateLedgerItem(ctx context.Context, it *LedgerItem, year int) error {
@@ -103,12 +103,12 @@ func (s *Store) CreateLedgerItem(ctx context.Context, it *LedgerItem, year int) 
 	err := s.db.QueryRow(ctx, `
 		INSERT INTO ledger_items (campaign_id, unit_id, number, source, category, description, measures,
 		    responsible_leader, responsible_unit, responsible_person, due_on, status, progress, effect, evidence,
-		    closed_at, note, progress_at, request_id, created_by)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)
+		    closed_at, note, progress_at, request_id, created_by, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, coalesce($21, now()))
 		RETURNING id, version, created_at, updated_at`,
 		it.CampaignID, it.UnitID, it.Number, it.Source, it.Category, it.Description, it.Measures,
 		it.ResponsibleLeader, it.ResponsibleUnit, it.ResponsiblePerson, it.DueOn, it.Status, it.Progress, it.Effect, it.Evidence,
-		it.ClosedAt, it.Note, it.ProgressAt, it.RequestID, it.CreatedBy).Scan(&it.ID, &it.Version, &it.CreatedAt, &it.UpdatedAt)
+		it.ClosedAt, it.Note, it.ProgressAt, it.RequestID, it.CreatedBy, nullTime(it.CreatedAt)).Scan(&it.ID, &it.Version, &it.CreatedAt, &it.UpdatedAt)
 	return wrap("create ledger item", err)
 }
 
