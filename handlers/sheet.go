@@ -286,7 +286,7 @@ func ImportLedger(ctx context.Context, st *store.Store, rd io.Reader, actor stor
 		return res, &ImportError{Problems: problems}
 	}
 	if len(parsed) == 0 {
-		return res, &ImportError{Problems: []string{"文件中没有数据行"}}
+		return res, nil // an empty ledger round-trips as nothing to do
 	}
 	err = st.InTx(ctx, func(tx *store.Store) error {
 		res = ImportResult{}
