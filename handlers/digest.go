@@ -42,6 +42,9 @@ type digestData struct {
 	urgency   map[int64]*store.UnitUrgency
 	approvals map[int64]*store.UnitApprovals
 	requests  map[int64]*store.OwnerRequests
+	// stats are this month's enterprise requests per leader (answer times,
+	// ratings), shown in the office's digest; nil when there were none.
+	stats *cards.Table
 }
 
 func loadDigestData(ctx context.Context, st *store.Store, c *store.Campaign, now time.Time) (*digestData, error) {
@@ -74,6 +77,10 @@ func loadDigestData(ctx context.Context, st *store.Store, c *store.Campaign, now
 		return nil, err
 	}
 	if d.requests, err = st.WaitingRequests(ctx, c.ID, digestRequests); err != nil {
+		return nil, err
+	}
+	monthStart := time.Date(d.day.Year(), d.day.Month(), 1, 0, 0, 0, 0, c.Location())
+	if d.stats, err = RequestStatsTable(ctx, st, c.ID, monthStart, now); err != nil {
 		return nil, err
 	}
 	return d, nil
@@ -187,6 +194,10 @@ func (d *digestData) digestCard(title, who string, units []*store.Unit, all bool
 		}
 		facts = append(facts, fmt.Sprintf("requests:%d", nReqs))
 		add(strings.Join(lines, "\n"))
+	}
+	if all && d.stats != nil {
+		add("**本月企业诉求办理情况（联百企驻百站）**")
+		c.Blocks = append(c.Blocks, cards.TableBlock(d.stats))
 	}
 	if !actionable {
 		add("今日暂无需要您处理的事项。")
@@ -325,8 +336,8 @@ func (h *handler) showDigest(ctx context.Context, r *bot.Request) (*bot.Reply, e
 	if r.Campaign == nil {
 		return nil, bot.Refuse("尚未配置专项整治活动。")
 	}
-	if r.Person == nil || (!r.Roles.Office && !r.Roles.IsLeader() && len(r.Roles.Liaises) == 0 && len(r.Roles.Member) == 0) {
-		return nil, bot.Refuse("每日摘要仅向单位领导、联络人和市局专项整治办公室提供。")
+	if r.Person == nil {
+		return nil, bot.Refuse("每日摘要仅向单位领导、联络人、联系企业的领导和市局专项整治办公室提供。")
 	}
 	d, err := loadDigestData(ctx, r.Store, r.Campaign, r.Now)
 	if err != nil {

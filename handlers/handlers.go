@@ -34,7 +34,7 @@ type handler struct {
 }
 
 // help lists what the asker can do.
-func (h *handler) help(_ context.Context, r *bot.Request) (*bot.Reply, error) {
+func (h *handler) help(ctx context.Context, r *bot.Request) (*bot.Reply, error) {
 	c := &cards.Card{Title: "整改助手 · 使用帮助", Tone: cards.ToneInfo}
 	var lines []string
 	switch {
@@ -53,7 +53,15 @@ func (h *handler) help(_ context.Context, r *bot.Request) (*bot.Reply, error) {
 			"**导出台账** / **导出月报**：获取 Excel 文件",
 		}
 		if r.Roles.IsLeader() || r.Roles.Office {
-			lines = append(lines, "**待审批**：查看等待您审批的销号、延期申请", "**摘要**：查看今日摘要")
+			lines = append(lines, "**待审批**：查看等待您审批的销号、延期申请", "**报送情况**：查看各单位月报报送情况")
+		}
+		lines = append(lines, "**摘要**：查看今日摘要")
+		pairs, err := h.leadsEnterprises(ctx, r)
+		if err != nil {
+			return nil, err
+		}
+		if pairs || r.Roles.Office {
+			lines = append(lines, "**诉求**：查看联系企业的诉求并答复（联百企驻百站）")
 		}
 	default:
 		lines = []string{"您的账号尚未登记。请向市局专项整治办公室索取绑定码，然后发送“绑定 绑定码”。"}
@@ -76,4 +84,22 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return string(rs[:n]) + "…"
+}
+
+// leadsEnterprises reports whether the asker is the contact leader of an
+// enterprise of the campaign.
+func (h *handler) leadsEnterprises(ctx context.Context, r *bot.Request) (bool, error) {
+	if r.Campaign == nil || r.Person == nil {
+		return false, nil
+	}
+	leaders, err := r.Store.ContactLeaders(ctx, r.Campaign.ID)
+	if err != nil {
+		return false, err
+	}
+	for _, p := range leaders {
+		if p.ID == r.Person.ID {
+			return true, nil
+		}
+	}
+	return false, nil
 }
