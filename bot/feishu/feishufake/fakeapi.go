@@ -1,0 +1,124 @@
+package feishufake
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+)
+
+// API is a local Feishu Open API: the tenant token, sending, replying to
+// and patching messages, the delayed card update, files, images, bot info
+// and the chat list, with no rate limit. Like Feishu it answers a send
+// whose uuid it has seen with the first message's id, so a retried send
+// makes one message. It counts what it was sent.
+type API struct {
+	app    App
+	secret string
+	botID  string
+
+	sent   atomic.Int64 // send and reply calls answered
+	tokens atomic.Int64
+
+	mu    sync.Mutex
+	uuids map[string]string // uuid → message id
+	byTo  map[string]int    // receive id (or replied message) → messages
+}
+
+// NewAPI returns a fake Open API for an app with this secret; the bot's
+// own open_id is botOpenID.
+func NewAPI(app App, secret, botOpenID string) *API {
+	return &API{app: app, secret: secret, botID: botOpenID, uuids: map[string]string{}, byTo: map[string]int{}}
+}
+
+// Messages is the number of distinct messages made (retries with a known
+// uuid excluded).
+func (f *API) Messages() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.uuids)
+}
+
+// Sends is the number of send and reply calls answered, retries included.
+func (f *API) Sends() int64 { return f.sent.Load() }
+
+// MessagesTo is the number of distinct messages sent to a receive id.
+func (f *API) MessagesTo(id string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.byTo[id]
+}
+
+// Handler serves the API.
+func (f *API) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /open-apis/auth/v3/tenant_access_token/internal", func(w http.ResponseWriter, r *http.Request) {
+		var in map[string]string
+		_ = json.NewDecoder(r.Body).Decode(&in)
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		if in["app_id"] != f.app.AppID || in["app_secret"] != f.secret {
+			w.WriteHeader(http.StatusBadRequest)
+			_, _ = io.WriteString(w, `{"code":10014,"msg":"app secret invalid"}`)
+			return
+		}
+		fmt.Fprintf(w, `{"code":0,"msg":"ok","tenant_access_token":"t-%d","expire":7200}`, f.tokens.Add(1))
+	})
+	api := func(pattern string, answer func(body map[string]any, r *http.Request) string) {
+		mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json; charset=utf-8")
+			if !strings.HasPrefix(r.Header.Get("Authorization"), "Bearer t-") {
+				w.WriteHeader(http.StatusBadRequest)
+				_, _ = io.WriteString(w, `{"code":99991663,"msg":"Invalid access token for authorization."}`)
+				return
+			}
+			var body map[string]any
+			if strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
+				_ = json.NewDecoder(r.Body).Decode(&body)
+			} else {
+				_, _ = io.Copy(io.Discard, r.Body)
+			}
+			_, _ = io.WriteString(w, answer(body, r))
+		})
+	}
+	send := func(body map[string]any, r *http.Request) string {
+		f.sent.Add(1)
+		to, _ := body["receive_id"].(string)
+		if to == "" {
+			to = "reply:" + r.PathValue("id")
+		}
+		uuid, _ := body["uuid"].(string)
+		f.mu.Lock()
+		id, seen := f.uuids[uuid]
+		if !seen || uuid == "" {
+			id = fmt.Sprintf("om_fake_%d", len(f.uuids)+1)
+			if uuid == "" {
+				uuid = id
+			}
+			f.uuids[uuid] = id
+			f.byTo[to]++
+		}
+		f.mu.Unlock()
+		return fmt.Sprintf(`{"code":0,"msg":"success","data":{"message_id":%q,"chat_id":"oc_fake","msg_type":%q}}`, id, body["msg_type"])
+	}
+	ok := func(map[string]any, *http.Request) string { return `{"code":0,"msg":"success","data":{}}` }
+	api("POST /open-apis/im/v1/messages", send)
+	api("POST /open-apis/im/v1/messages/{id}/reply", send)
+	api("PATCH /open-apis/im/v1/messages/{id}", ok)
+	api("POST /open-apis/interactive/v1/card/update", ok)
+	api("POST /open-apis/im/v1/files", func(map[string]any, *http.Request) string {
+		return `{"code":0,"msg":"success","data":{"file_key":"file_v2_fake"}}`
+	})
+	api("POST /open-apis/im/v1/images", func(map[string]any, *http.Request) string {
+		return `{"code":0,"msg":"success","data":{"image_key":"img_v2_fake"}}`
+	})
+	api("GET /open-apis/bot/v3/info", func(map[string]any, *http.Request) string {
+		return `{"code":0,"msg":"ok","bot":{"activate_status":2,"app_name":"整改通","open_id":"` + f.botID + `"}}`
+	})
+	api("GET /open-apis/im/v1/chats", func(map[string]any, *http.Request) string {
+		return `{"code":0,"msg":"success","data":{"items":[],"has_more":false}}`
+	})
+	return mux
+}
