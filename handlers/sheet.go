@@ -87,16 +87,25 @@ func ledgerWorkbook(ctx context.Context, st *store.Store, c *store.Campaign, uni
 	if err != nil {
 		return nil, 0, err
 	}
+	f, err := ledgerFile(c, units, items)
+	if err != nil {
+		return nil, 0, err
+	}
+	return f, len(items), nil
+}
+
+// ledgerFile lays items out as the ledger workbook; units name their units.
+func ledgerFile(c *store.Campaign, units []*store.Unit, items []*store.LedgerItem) (*excelize.File, error) {
 	byID := map[int64]*store.Unit{}
 	for _, u := range units {
 		byID[u.ID] = u
 	}
 	f, err := newWorkbook(ledgerSheet)
 	if err != nil {
-		return nil, 0, err
+		return nil, err
 	}
 	if err := xlsxHeader(f, ledgerSheet, ledgerColumns, map[string]float64{"A": 14, "B": 20, "E": 40, "F": 30, "K": 40, "N": 17, "O": 20}); err != nil {
-		return nil, 0, err
+		return nil, err
 	}
 	loc := c.Location()
 	for i, it := range items {
@@ -113,10 +122,10 @@ func ledgerWorkbook(ctx context.Context, st *store.Store, c *store.Campaign, uni
 			statusName(it.Status), closed, closedAt, it.Note}
 		cell, _ := excelize.CoordinatesToCellName(1, i+2)
 		if err := f.SetSheetRow(ledgerSheet, cell, &row); err != nil {
-			return nil, 0, err
+			return nil, err
 		}
 	}
-	return f, len(items), nil
+	return f, nil
 }
 
 // ExportLedger writes the current campaign's ledger as .xlsx to w, of one
@@ -217,9 +226,44 @@ func ImportLedger(ctx context.Context, st *store.Store, rd io.Reader, actor stor
 	if err != nil {
 		return res, fmt.Errorf("handlers: import ledger: no campaign: %w", err)
 	}
+	units, err := st.Units(ctx, c.ID)
+	if err != nil {
+		return res, err
+	}
+	existing, err := st.LedgerItems(ctx, c.ID, nil)
+	if err != nil {
+		return res, err
+	}
+	parsed, err := parseLedgerFile(rd, c, units, existing)
+	if err != nil {
+		return res, err
+	}
+	if len(parsed) == 0 {
+		return res, nil // an empty ledger round-trips as nothing to do
+	}
+	err = st.InTx(ctx, func(tx *store.Store) error {
+		res = ImportResult{}
+		for _, row := range parsed {
+			if err := importOne(ctx, tx, c, row, actor, &res); err != nil {
+				return fmt.Errorf("第 %d 行：%w", row.line, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return ImportResult{}, fmt.Errorf("handlers: import ledger: %w", err)
+	}
+	return res, nil
+}
+
+// parseLedgerFile reads an .xlsx in the ledger's column order and
+// validates every row against the campaign's units and existing items,
+// without touching the database: the rows to import, or an *ImportError
+// naming every bad row.
+func parseLedgerFile(rd io.Reader, c *store.Campaign, units []*store.Unit, existing []*store.LedgerItem) ([]*importRow, error) {
 	f, err := excelize.OpenReader(rd)
 	if err != nil {
-		return res, &ImportError{Problems: []string{"文件不是有效的 Excel（.xlsx）文件"}}
+		return nil, &ImportError{Problems: []string{"文件不是有效的 Excel（.xlsx）文件"}}
 	}
 	defer f.Close()
 	sheets := f.GetSheetList()
@@ -229,7 +273,7 @@ func ImportLedger(ctx context.Context, st *store.Store, rd io.Reader, actor stor
 	}
 	rows, err := f.GetRows(sheet)
 	if err != nil {
-		return res, fmt.Errorf("handlers: import ledger: read: %w", err)
+		return nil, fmt.Errorf("handlers: import ledger: read: %w", err)
 	}
 	header := -1
 	for i := 0; i < min(len(rows), 5); i++ {
@@ -239,20 +283,12 @@ func ImportLedger(ctx context.Context, st *store.Store, rd io.Reader, actor stor
 		}
 	}
 	if header < 0 {
-		return res, &ImportError{Problems: []string{"未找到表头：第一列应为“序号”，列顺序为 " + strings.Join(ledgerColumns, "、")}}
+		return nil, &ImportError{Problems: []string{"未找到表头：第一列应为“序号”，列顺序为 " + strings.Join(ledgerColumns, "、")}}
 	}
 	for i, name := range ledgerColumns {
 		if i >= len(rows[header]) || strings.TrimSpace(rows[header][i]) != name {
-			return res, &ImportError{Problems: []string{fmt.Sprintf("第 %d 行（表头）：第 %d 列应为“%s”，列顺序为 %s", header+1, i+1, name, strings.Join(ledgerColumns, "、"))}}
+			return nil, &ImportError{Problems: []string{fmt.Sprintf("第 %d 行（表头）：第 %d 列应为“%s”，列顺序为 %s", header+1, i+1, name, strings.Join(ledgerColumns, "、"))}}
 		}
-	}
-	units, err := st.Units(ctx, c.ID)
-	if err != nil {
-		return res, err
-	}
-	existing, err := st.LedgerItems(ctx, c.ID, nil)
-	if err != nil {
-		return res, err
 	}
 	byNumber := map[string]*store.LedgerItem{}
 	for _, it := range existing {
@@ -283,24 +319,9 @@ func ImportLedger(ctx context.Context, st *store.Store, rd io.Reader, actor stor
 		parsed = append(parsed, row)
 	}
 	if len(problems) > 0 {
-		return res, &ImportError{Problems: problems}
+		return nil, &ImportError{Problems: problems}
 	}
-	if len(parsed) == 0 {
-		return res, nil // an empty ledger round-trips as nothing to do
-	}
-	err = st.InTx(ctx, func(tx *store.Store) error {
-		res = ImportResult{}
-		for _, row := range parsed {
-			if err := importOne(ctx, tx, c, row, actor, &res); err != nil {
-				return fmt.Errorf("第 %d 行：%w", row.line, err)
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return ImportResult{}, fmt.Errorf("handlers: import ledger: %w", err)
-	}
-	return res, nil
+	return parsed, nil
 }
 
 // parseLedgerRow validates one data row and returns every problem of it.
