@@ -267,13 +267,18 @@ func parseLedgerFile(rd io.Reader, c *store.Campaign, units []*store.Unit, exist
 	}
 	defer f.Close()
 	sheets := f.GetSheetList()
+	if len(sheets) == 0 {
+		return nil, &ImportError{Problems: []string{"文件中没有工作表"}}
+	}
 	sheet := sheets[0]
 	if slices.Contains(sheets, ledgerSheet) {
 		sheet = ledgerSheet
 	}
 	rows, err := f.GetRows(sheet)
 	if err != nil {
-		return nil, fmt.Errorf("handlers: import ledger: read: %w", err)
+		// A damaged file: its workbook names a sheet it lacks, or the
+		// sheet is not readable XML.
+		return nil, &ImportError{Problems: []string{fmt.Sprintf("文件已损坏，无法读取工作表“%s”，请重新导出后再导入", sheet)}}
 	}
 	header := -1
 	for i := 0; i < min(len(rows), 5); i++ {
