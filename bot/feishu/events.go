@@ -142,8 +142,13 @@ func (a *Adapter) handle(ctx context.Context, d bot.Dispatcher, plain []byte) (*
 		return a.answer(ctx, ev, reply), nil
 	case "im.chat.member.bot.added_v1", "im.chat.member.bot.deleted_v1":
 		var m botMemberEvent
-		if err := json.Unmarshal(env.Event, &m); err != nil || m.ChatID == "" {
-			return nil, fmt.Errorf("%w: bot membership: %v", errUndecodable, err)
+		if err := json.Unmarshal(env.Event, &m); err != nil {
+			return nil, fmt.Errorf("%w: bot membership: %w", errUndecodable, err)
+		}
+		if m.ChatID == "" || env.Header.EventID == "" {
+			// Without an event_id the dedupe would take every such
+			// event for the first one.
+			return nil, fmt.Errorf("%w: bot membership without chat_id or event_id", errUndecodable)
 		}
 		kind := bot.KindJoined
 		if env.Header.EventType == "im.chat.member.bot.deleted_v1" {
