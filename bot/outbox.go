@@ -1,11 +1,13 @@
 package bot
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"zhenggai/store"
@@ -23,6 +25,8 @@ const (
 	deliveryLease    = 2 * time.Minute
 	deliveryBatch    = 64
 	deliveryAttempts = 8
+	// deliveryConcurrency bounds the sends in flight per worker.
+	deliveryConcurrency = 16
 )
 
 // enqueue writes the outgoing messages as deliveries.
@@ -94,18 +98,48 @@ func (b *Bot) RunDeliveries(ctx context.Context) {
 }
 
 // DeliverDue claims one batch of due deliveries, sends them and records the
-// outcome. It returns how many it claimed.
+// outcome. It returns how many it claimed. Deliveries to different
+// recipients go out concurrently (up to deliveryConcurrency at once); those
+// to one recipient go out one after another in the order they were queued,
+// so a chat reads them in order.
 func (b *Bot) DeliverDue(ctx context.Context) (int, error) {
 	ds, err := b.store.ClaimDeliveries(ctx, b.clock.Now(), deliveryLease, deliveryBatch)
 	if err != nil {
 		return 0, err
 	}
+	var (
+		order  []string
+		queues = map[string][]*store.Delivery{}
+	)
 	for _, d := range ds {
-		if err := b.deliver(ctx, d); err != nil {
-			return len(ds), err
+		k := d.Platform + "|" + d.ChatID + "|" + d.UserID
+		if _, ok := queues[k]; !ok {
+			order = append(order, k)
 		}
+		queues[k] = append(queues[k], d)
 	}
-	return len(ds), nil
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		first error
+		slots = make(chan struct{}, deliveryConcurrency)
+	)
+	for _, k := range order {
+		slots <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-slots }()
+			for _, d := range queues[k] {
+				if err := b.deliver(ctx, d); err != nil {
+					mu.Lock()
+					first = cmp.Or(first, err)
+					mu.Unlock()
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return len(ds), first
 }
 
 // deliver sends one delivery and records the outcome.
