@@ -79,6 +79,10 @@ func messageEvent(m *robotMessage) (*bot.Event, error) {
 	if group && !m.IsInAtList {
 		return nil, nil
 	}
+	if cmp.Or(m.SenderStaffID, m.SenderID) == "" || (group && m.ConversationID == "") {
+		// Nobody to answer: a reply needs the sender, or the group.
+		return nil, fmt.Errorf("%w: robot message without sender or conversationId", errUndecodable)
+	}
 	ev := &bot.Event{
 		ID:       m.MsgID,
 		Kind:     bot.KindMessage,
