@@ -147,6 +147,9 @@ func cardEvent(cb *cardCallback) (*bot.Event, error) {
 	if cb.OutTrackID == "" || cb.UserID == "" {
 		return nil, fmt.Errorf("%w: card callback without outTrackId or userId", errUndecodable)
 	}
+	if cb.SpaceType == "IM_GROUP" && cb.SpaceID == "" {
+		return nil, fmt.Errorf("%w: group card callback without spaceId", errUndecodable)
+	}
 	raw := cb.Content
 	if raw == "" {
 		raw = cb.Value
