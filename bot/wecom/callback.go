@@ -115,12 +115,19 @@ func (a *Adapter) callback(w http.ResponseWriter, r *http.Request, d bot.Dispatc
 		return
 	}
 	ctx := r.Context()
+	media := in.MediaID != "" && (in.MsgType == "image" || in.MsgType == "voice" || in.MsgType == "video" || in.MsgType == "file")
+	card := in.MsgType == "event" && (in.Event == "template_card_event" || in.Event == "template_card_menu_event")
+	if ((in.MsgType == "text" || media) && (in.MsgID == "" || in.FromUserName == "")) || (card && in.FromUserName == "") {
+		// Nothing to deduplicate on, or nobody to answer.
+		a.reject(w, r, d, "malformed")
+		return
+	}
 	switch {
 	case in.MsgType == "text":
 		_, err = d.Dispatch(ctx, a.textEvent(&in))
-	case in.MediaID != "" && (in.MsgType == "image" || in.MsgType == "voice" || in.MsgType == "video" || in.MsgType == "file"):
+	case media:
 		err = a.mediaEvent(ctx, d, &in, start)
-	case in.MsgType == "event" && (in.Event == "template_card_event" || in.Event == "template_card_menu_event"):
+	case card:
 		a.cardEvent(ctx, w, d, &in, start)
 		return
 	case in.MsgType == "event" && in.Event == "kf_msg_or_event":
