@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -29,27 +30,68 @@ type AuditParams struct {
 }
 
 // AppendAudit appends one row to the hash-chained audit log. Call it inside
-// the transaction that makes the change; it holds the chain's head lock until
-// that transaction ends, so keep it the transaction's last statement.
+// the transaction that makes the change. Appending locks the chain's head
+// until the transaction ends, so in a transaction begun by InTx the row is
+// held and written just before the commit; on a Store made over a
+// transaction by New it is written at once.
 func (s *Store) AppendAudit(ctx context.Context, p AuditParams) error {
-	oldJSON, err := auditJSON(p.Old)
+	row, err := newAuditRow(p)
 	if err != nil {
 		return err
+	}
+	if s.audits != nil {
+		s.audits.rows = append(s.audits.rows, row)
+		return nil
+	}
+	return row.write(ctx, s.db)
+}
+
+// auditBuffer holds a transaction's audit rows until its commit.
+type auditBuffer struct {
+	rows []auditRow
+}
+
+// flush writes the held rows in order.
+func (b *auditBuffer) flush(ctx context.Context, db DBTX) error {
+	for _, r := range b.rows {
+		if err := r.write(ctx, db); err != nil {
+			return err
+		}
+	}
+	b.rows = nil
+	return nil
+}
+
+// auditRow is an audit row's arguments to audit_append, its values
+// encoded when the change was made.
+type auditRow struct {
+	person                     *int64
+	platform, account, message string
+	entity, entityID, action   string
+	oldJSON, newJSON           []byte
+}
+
+func newAuditRow(p AuditParams) (auditRow, error) {
+	oldJSON, err := auditJSON(p.Old)
+	if err != nil {
+		return auditRow{}, err
 	}
 	newJSON, err := auditJSON(p.New)
 	if err != nil {
-		return err
+		return auditRow{}, err
 	}
-	var person *int64
+	r := auditRow{platform: cmp.Or(p.Actor.Platform, "system"), account: p.Actor.Account, message: p.Actor.MessageID,
+		entity: p.Entity, entityID: p.EntityID, action: p.Action, oldJSON: oldJSON, newJSON: newJSON}
 	if p.Actor.PersonID != 0 {
-		person = &p.Actor.PersonID
+		id := p.Actor.PersonID
+		r.person = &id
 	}
-	platform := p.Actor.Platform
-	if platform == "" {
-		platform = "system"
-	}
-	_, err = s.db.Exec(ctx, `SELECT audit_append($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-		person, platform, p.Actor.Account, p.Actor.MessageID, p.Entity, p.EntityID, p.Action, oldJSON, newJSON)
+	return r, nil
+}
+
+func (r auditRow) write(ctx context.Context, db DBTX) error {
+	_, err := db.Exec(ctx, `SELECT audit_append($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+		r.person, r.platform, r.account, r.message, r.entity, r.entityID, r.action, r.oldJSON, r.newJSON)
 	return wrap("append audit", err)
 }
 

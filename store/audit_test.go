@@ -117,3 +117,57 @@ func itoa(n int64) string {
 	}
 	return string(b[i:])
 }
+
+// TestAuditWrittenAtCommit checks that a transaction's audit rows are held
+// until just before its commit (so the chain's head is locked briefly), that
+// a rolled-back savepoint drops its rows and a rolled-back transaction all of
+// them, and that the chain stays valid.
+func TestAuditWrittenAtCommit(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := storetest.TestSchema(ctx, t)
+	st := store.New(pool)
+	count := func(db store.DBTX) int {
+		t.Helper()
+		var n int
+		if err := db.QueryRow(ctx, `SELECT count(*) FROM audit_log`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	refused := errors.New("refused")
+	err := st.InTx(ctx, func(tx *store.Store) error {
+		appendRows(ctx, t, tx, 2)
+		if n := count(tx.DB()); n != 0 {
+			t.Errorf("%d audit rows written before the commit; want them held", n)
+		}
+		if err := tx.InTx(ctx, func(sp *store.Store) error {
+			appendRows(ctx, t, sp, 3)
+			return refused
+		}); !errors.Is(err, refused) {
+			t.Fatalf("savepoint: %v", err)
+		}
+		return tx.InTx(ctx, func(sp *store.Store) error {
+			appendRows(ctx, t, sp, 1)
+			return nil
+		})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := count(pool); n != 3 {
+		t.Fatalf("%d audit rows after the commit, want 3 (2 + 1; the refused savepoint's 3 dropped)", n)
+	}
+	if err := st.InTx(ctx, func(tx *store.Store) error {
+		appendRows(ctx, t, tx, 4)
+		return refused
+	}); !errors.Is(err, refused) {
+		t.Fatal(err)
+	}
+	if n := count(pool); n != 3 {
+		t.Fatalf("%d audit rows after a rolled-back transaction, want 3", n)
+	}
+	if n, err := st.VerifyAudit(ctx); err != nil || n != 3 {
+		t.Fatalf("verify: %d rows, %v", n, err)
+	}
+}

@@ -31,6 +31,9 @@ type DBTX interface {
 // Store runs queries on a pool or inside a transaction.
 type Store struct {
 	db DBTX
+	// audits holds the audit rows of a transaction begun by InTx until just
+	// before it commits (see AppendAudit); nil outside one.
+	audits *auditBuffer
 }
 
 // New returns a Store over db, a *pgxpool.Pool or a pgx.Tx.
@@ -47,17 +50,35 @@ func (s *Store) Tx() pgx.Tx {
 }
 
 // InTx runs fn in a transaction: a new one on a pool, a savepoint inside a
-// transaction. It commits when fn returns nil and rolls back otherwise.
+// transaction. It commits when fn returns nil and rolls back otherwise. The
+// audit rows fn appends are written as the transaction's last statements
+// (a savepoint's are dropped with it when it rolls back).
 func (s *Store) InTx(ctx context.Context, fn func(tx *Store) error) error {
 	tx, err := s.db.Begin(ctx)
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", err)
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // no-op after commit
-	if err := fn(New(tx)); err != nil {
+	inner := &Store{db: tx, audits: s.audits}
+	if inner.audits == nil {
+		inner.audits = &auditBuffer{}
+	}
+	mark := len(inner.audits.rows)
+	if err := fn(inner); err != nil {
+		inner.audits.rows = inner.audits.rows[:mark]
 		return err
 	}
+	if s.audits == nil {
+		// The outermost transaction: the chain's head is locked from here
+		// to the commit, as briefly as can be.
+		if err := inner.audits.flush(ctx, tx); err != nil {
+			return err
+		}
+	}
 	if err := tx.Commit(ctx); err != nil {
+		if s.audits != nil {
+			inner.audits.rows = inner.audits.rows[:mark]
+		}
 		return fmt.Errorf("store: commit: %w", interpretError(err))
 	}
 	return nil
