@@ -229,7 +229,12 @@ func (a *app) auditVerify(ctx context.Context) error {
 func (a *app) buildBot(clock bot.Clock) (*bot.Bot, error) {
 	rt := bot.NewRouter()
 	handlers.Register(rt, handlers.Deps{Logger: a.log, Clock: clock})
-	b, err := bot.New(bot.Config{Store: a.store, Router: rt, Logger: a.log, Clock: clock})
+	feishuRate, err := a.cfg.FeishuSendRateValue()
+	if err != nil {
+		return nil, err
+	}
+	b, err := bot.New(bot.Config{Store: a.store, Router: rt, Logger: a.log, Clock: clock,
+		SendRates: map[bot.Platform]int{bot.Feishu: feishuRate}})
 	if err != nil {
 		return nil, err
 	}

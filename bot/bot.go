@@ -23,6 +23,10 @@ type Config struct {
 	// DialogTTL is how long a dialog waits for its next answer; default 30
 	// minutes.
 	DialogTTL time.Duration
+	// SendRates overrides a platform's app-wide send limit, in requests a
+	// second (Feishu: 50 by default); 0 removes it, for a platform that
+	// has none (a local fake). Per-recipient limits always apply.
+	SendRates map[Platform]int
 }
 
 // Bot is the runtime: adapters by platform, the router, inbound dedupe,
@@ -60,6 +64,9 @@ func New(cfg Config) (*Bot, error) {
 	}
 	if b.clock == nil {
 		b.clock = SystemClock{}
+	}
+	if cfg.SendRates != nil {
+		b.limits.platform = platformRates(cfg.SendRates)
 	}
 	if b.metrics == nil {
 		b.metrics = NewMetrics(nil)

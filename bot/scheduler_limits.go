@@ -38,10 +38,30 @@ var platformRules = map[Platform]rateRule{
 // waits reschedule the delivery.
 const maxLimitWait = 3 * time.Second
 
-// rateLimits is a set of token buckets; the zero value is ready.
+// rateLimits is a set of token buckets; the zero value is ready and
+// applies platformRules.
 type rateLimits struct {
 	mu      sync.Mutex
 	buckets map[string]*bucket
+	// platform replaces platformRules when set (Config.SendRates).
+	platform map[Platform]rateRule
+}
+
+// platformRates returns platformRules with each rate of rates (requests a
+// second) in place of the default; a rate of 0 removes the platform's limit.
+func platformRates(rates map[Platform]int) map[Platform]rateRule {
+	out := map[Platform]rateRule{}
+	for p, r := range platformRules {
+		out[p] = r
+	}
+	for p, n := range rates {
+		if n <= 0 {
+			delete(out, p)
+			continue
+		}
+		out[p] = rateRule{burst: n, per: time.Second}
+	}
+	return out
 }
 
 type bucket struct {
@@ -61,7 +81,11 @@ func (l *rateLimits) reserve(to Target, now time.Time) time.Duration {
 	if r, ok := recipientRules[to.Platform]; ok {
 		uses = append(uses, use{string(to.Platform) + "|" + to.ChatID + "|" + to.UserID, r})
 	}
-	if r, ok := platformRules[to.Platform]; ok {
+	rules := platformRules
+	if l.platform != nil {
+		rules = l.platform
+	}
+	if r, ok := rules[to.Platform]; ok {
 		uses = append(uses, use{string(to.Platform), r})
 	}
 	if len(uses) == 0 {

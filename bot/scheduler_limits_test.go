@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"strconv"
 	"testing"
 	"time"
 )
@@ -40,5 +41,31 @@ func TestRateLimits(t *testing.T) {
 	}
 	if w := l.reserve(Target{Platform: Sim, ChatID: "g:x"}, now); w != 0 {
 		t.Errorf("sim is not limited, waits %v", w)
+	}
+}
+
+func TestSendRatesOverridePlatformLimit(t *testing.T) {
+	now := time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)
+	for _, c := range []struct {
+		rates map[Platform]int
+		free  int // sends to distinct users before the first wait
+	}{
+		{nil, 50},
+		{map[Platform]int{Feishu: 200}, 200},
+		{map[Platform]int{Feishu: 0}, 1000},
+	} {
+		l := rateLimits{}
+		if c.rates != nil {
+			l.platform = platformRates(c.rates)
+		}
+		n := 0
+		for ; n < 1000; n++ {
+			if l.reserve(Target{Platform: Feishu, UserID: "ou_" + strconv.Itoa(n)}, now) > 0 {
+				break
+			}
+		}
+		if n != c.free {
+			t.Errorf("rates %v: %d sends before a wait, want %d", c.rates, n, c.free)
+		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"reflect"
+	"strconv"
 	"strings"
 )
 
@@ -26,6 +27,10 @@ type Config struct {
 	FeishuEncryptKey        string `env:"FEISHU_ENCRYPT_KEY" secret:"true"`
 	FeishuMode              string `env:"FEISHU_MODE" default:"ws"`
 	FeishuBaseURL           string `env:"FEISHU_BASE_URL" default:"https://open.feishu.cn"`
+	// FeishuSendRate is the app's send quota in requests a second (Feishu's
+	// default frequency control is 50); 0 turns the app-wide limit off,
+	// for a local fake. The 5 QPS per chat and per user always apply.
+	FeishuSendRate string `env:"FEISHU_SEND_RATE" default:"50"`
 
 	DingTalkClientID           string `env:"DINGTALK_CLIENT_ID"`
 	DingTalkClientSecret       string `env:"DINGTALK_CLIENT_SECRET" secret:"true"`
@@ -90,6 +95,15 @@ func Load(getenv func(string) string, readFile func(string) ([]byte, error)) (*C
 	return c, errors.Join(errs...)
 }
 
+// FeishuSendRateValue is FEISHU_SEND_RATE as a number.
+func (c *Config) FeishuSendRateValue() (int, error) {
+	n, err := strconv.Atoi(strings.TrimSpace(c.FeishuSendRate))
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("config: FEISHU_SEND_RATE %q", c.FeishuSendRate)
+	}
+	return n, nil
+}
+
 // FeishuEnabled reports whether Feishu credentials are set.
 func (c *Config) FeishuEnabled() bool { return c.FeishuAppID != "" || c.FeishuAppSecret != "" }
 
@@ -119,6 +133,8 @@ func (c *Config) Validate() error {
 	need(oneOf(c.LogLevel, "debug", "info", "warn", "error"), "LOG_LEVEL must be debug, info, warn or error, not %q", c.LogLevel)
 	need(oneOf(c.LogFormat, "text", "json"), "LOG_FORMAT must be text or json, not %q", c.LogFormat)
 	need(validURL(c.FeishuBaseURL), "FEISHU_BASE_URL is not an http(s) URL: %q", c.FeishuBaseURL)
+	_, rateErr := c.FeishuSendRateValue()
+	need(rateErr == nil, "FEISHU_SEND_RATE must be a whole number of requests a second (0 for no limit), not %q", c.FeishuSendRate)
 	need(validURL(c.DingTalkBaseURL), "DINGTALK_BASE_URL is not an http(s) URL: %q", c.DingTalkBaseURL)
 	need(validURL(c.WeComBaseURL), "WECOM_BASE_URL is not an http(s) URL: %q", c.WeComBaseURL)
 	need(c.PublicBaseURL == "" || validURL(c.PublicBaseURL), "PUBLIC_BASE_URL is not an http(s) URL: %q", c.PublicBaseURL)

@@ -68,6 +68,8 @@ func TestValidateNamesVariables(t *testing.T) {
 		{map[string]string{"WECOM_CORP_ID": "ww", "WECOM_SECRET": "s", "WECOM_AGENT_ID": "abc"}, "WECOM_AGENT_ID must be a number"},
 		{map[string]string{"DINGTALK_CLIENT_ID": "d", "DINGTALK_CLIENT_SECRET": "s"}, "DINGTALK_ROBOT_CODE"},
 		{map[string]string{"FEISHU_BASE_URL": "ftp://x"}, "FEISHU_BASE_URL"},
+		{map[string]string{"FEISHU_SEND_RATE": "-1"}, "FEISHU_SEND_RATE"},
+		{map[string]string{"FEISHU_SEND_RATE": "fast"}, "FEISHU_SEND_RATE"},
 	}
 	for _, tc := range cases {
 		if _, ok := tc.env["DATABASE_URL"]; !ok && tc.want != "DATABASE_URL" {

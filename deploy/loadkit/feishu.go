@@ -35,14 +35,14 @@ func (f *FakeFeishu) URL() string { return f.srv.URL }
 func (f *FakeFeishu) Close() { f.srv.Close() }
 
 // FeishuEnv is the environment of a bot in Feishu webhook mode against the
-// fake API at apiURL, on the database at dbURL, plus the caller's PATH,
+// fake API at apiURL (which has no app-wide send limit: FEISHU_SEND_RATE=0), on the database at dbURL, plus the caller's PATH,
 // HOME and TMPDIR.
 func FeishuEnv(dbURL, apiURL string, environ []string) []string {
 	env := []string{
 		"DATABASE_URL=" + dbURL,
 		"FEISHU_APP_ID=" + AppID, "FEISHU_APP_SECRET=" + AppSecret, "FEISHU_MODE=webhook",
 		"FEISHU_VERIFICATION_TOKEN=" + App.VerificationToken, "FEISHU_ENCRYPT_KEY=" + App.EncryptKey,
-		"FEISHU_BASE_URL=" + apiURL, "LOG_LEVEL=warn", "LOG_FORMAT=text",
+		"FEISHU_BASE_URL=" + apiURL, "FEISHU_SEND_RATE=0", "LOG_LEVEL=warn", "LOG_FORMAT=text",
 	}
 	for _, kv := range environ {
 		for _, k := range []string{"PATH=", "HOME=", "TMPDIR=", "GOMAXPROCS=", "GOGC=", "GOMEMLIMIT="} {

@@ -20,7 +20,6 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"log/slog"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -38,7 +37,6 @@ import (
 
 	"zhenggai/bot"
 	"zhenggai/deploy/loadkit"
-	"zhenggai/store"
 )
 
 type options struct {
@@ -51,6 +49,7 @@ type options struct {
 	keep      bool
 	pgbench   bool
 	keepGoing bool
+	pool      int
 }
 
 func main() {
@@ -64,6 +63,7 @@ func main() {
 	flag.IntVar(&o.size.Leaders, "leaders", loadkit.FullSize.Leaders, "leaders")
 	flag.IntVar(&o.size.Enterprises, "enterprises", loadkit.FullSize.Enterprises, "enterprises")
 	flag.IntVar(&o.delivery, "deliveries", 20000, "messages queued at once for the delivery measurement (0 skips it)")
+	flag.IntVar(&o.pool, "pool", 0, "the bot's pool_max_conns (0: the bot's default)")
 	flag.BoolVar(&o.pgbench, "pgbench", true, "measure pgbench -N")
 	flag.BoolVar(&o.keepGoing, "all-rates", false, "try every rate even after one is not sustained")
 	flag.Parse()
@@ -112,7 +112,11 @@ func run(ctx context.Context, o options) error {
 	}
 	fake := loadkit.StartFakeFeishu()
 	defer fake.Close()
-	env := loadkit.FeishuEnv(dbURL, fake.URL(), os.Environ())
+	botURL := dbURL
+	if o.pool > 0 {
+		botURL += cmp.Or(map[bool]string{true: "&"}[strings.Contains(botURL, "?")], "?") + "pool_max_conns=" + strconv.Itoa(o.pool)
+	}
+	env := loadkit.FeishuEnv(botURL, fake.URL(), os.Environ())
 	logPath := filepath.Join(os.TempDir(), "zhenggai-bench-bot.log")
 	_ = os.Remove(logPath)
 	proc, err := loadkit.Start(ctx, bin, env, logPath)
@@ -179,12 +183,11 @@ func run(ctx context.Context, o options) error {
 	fmt.Printf("\nsustained: %.0f callbacks/s (highest rate with no error, nothing late, p99 < 1 s: %d/s)\n", sustained, sustainedRate)
 
 	if o.delivery > 0 {
-		feishu, engine, err := measureDelivery(ctx, pool, fake, proc, o.delivery)
+		rate, err := measureDelivery(ctx, pool, fake, o.delivery)
 		if err != nil {
 			return err
 		}
-		fmt.Printf("delivery by the bot to the fake Feishu: %.0f messages/s (Feishu's limit is 50 requests/s per app; the bot keeps to it)\n", feishu)
-		fmt.Printf("delivery by the outbox engine to a platform with no limit: %d messages at %.0f messages/s\n", o.delivery, engine)
+		fmt.Printf("delivery: %d queued messages sent to the fake Feishu (no rate limit) at %.0f messages/s\n", o.delivery, rate)
 	}
 	if o.pgbench {
 		tps, err := pgbench(ctx, o.admin, o.conns, o.step)
@@ -239,76 +242,28 @@ func waitDrained(ctx context.Context, pool *pgxpool.Pool, limit time.Duration) e
 	}
 }
 
-// measureDelivery queues n messages at once in the bot's database and
-// times their sending, twice: by the bot to the fake Feishu (which the
-// bot holds to Feishu's own limit of 50 requests a second per app) and by
-// the outbox engine in this process to an adapter that answers at once
-// (no platform limit), after the bot process has stopped.
-func measureDelivery(ctx context.Context, pool *pgxpool.Pool, fake *loadkit.FakeFeishu, proc *loadkit.Process, n int) (feishu, engine float64, err error) {
+// measureDelivery queues n messages at once, each to its own recipient
+// (Feishu's 5 QPS per user applies), and times the bot sending them to the
+// fake Feishu, which has no rate limit (the bot runs with
+// FEISHU_SEND_RATE=0).
+func measureDelivery(ctx context.Context, pool *pgxpool.Pool, fake *loadkit.FakeFeishu, n int) (float64, error) {
 	payload, err := json.Marshal(&bot.Message{Text: "基准测试消息"})
 	if err != nil {
-		return 0, 0, err
+		return 0, err
 	}
-	queue := func(platform string, n int) error {
-		_, err := pool.Exec(ctx, `INSERT INTO deliveries (platform, chat_id, user_id, payload, subject, next_attempt_at)
-			SELECT $3, '', 'ou_leader_' || (1 + g % 500), $1, 'bench', now() FROM generate_series(1, $2) g`, payload, n, platform)
-		return err
-	}
-	// Feishu: a tenth of n, it takes a while at 50/s.
-	nf := max(n/10, 100)
 	before := fake.Messages()
 	t0 := time.Now()
-	if err := queue("feishu", nf); err != nil {
-		return 0, 0, err
+	if _, err := pool.Exec(ctx, `INSERT INTO deliveries (platform, chat_id, user_id, payload, subject, next_attempt_at)
+		SELECT 'feishu', '', 'ou_bench_' || g, $1, 'bench', now() FROM generate_series(1, $2) g`, payload, n); err != nil {
+		return 0, err
 	}
-	for fake.Messages()-before < nf {
+	for fake.Messages()-before < n {
 		if time.Since(t0) > 5*time.Minute {
-			return 0, 0, fmt.Errorf("delivery: %d of %d sent after 5 minutes", fake.Messages()-before, nf)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	feishu = float64(nf) / time.Since(t0).Seconds()
-
-	// The engine, in this process, alone: the bot process would claim
-	// these deliveries for a platform it does not serve.
-	if err := proc.Stop(30 * time.Second); err != nil {
-		return 0, 0, err
-	}
-	b, err := bot.New(bot.Config{Store: store.New(pool), Router: bot.NewRouter(), Logger: slog.New(slog.DiscardHandler), Clock: bot.SystemClock{}})
-	if err != nil {
-		return 0, 0, err
-	}
-	b.AddAdapter(answerAtOnce{})
-	if err := queue(string(bot.Sim), n); err != nil {
-		return 0, 0, err
-	}
-	runCtx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	t0 = time.Now()
-	go b.RunDeliveries(runCtx)
-	for {
-		var left int
-		if err := pool.QueryRow(ctx, `SELECT count(*) FROM deliveries WHERE platform = 'sim' AND state <> 'sent'`).Scan(&left); err != nil {
-			return 0, 0, err
-		}
-		if left == 0 {
-			break
-		}
-		if time.Since(t0) > 5*time.Minute {
-			return 0, 0, fmt.Errorf("delivery: %d of %d left after 5 minutes", left, n)
+			return 0, fmt.Errorf("delivery: %d of %d sent after 5 minutes", fake.Messages()-before, n)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	engine = float64(n) / time.Since(t0).Seconds()
-	return feishu, engine, nil
-}
-
-// answerAtOnce is a platform with no rate limit that accepts every message.
-type answerAtOnce struct{}
-
-func (answerAtOnce) Platform() bot.Platform { return bot.Sim }
-func (answerAtOnce) Send(context.Context, bot.Target, *bot.Message) (bot.MessageRef, error) {
-	return bot.MessageRef{MessageID: "m"}, nil
+	return float64(n) / time.Since(t0).Seconds(), nil
 }
 
 var tpsLine = regexp.MustCompile(`tps = ([0-9.]+) \(without initial connection time\)`)
