@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -93,12 +94,21 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
+// DefaultMaxConns is the pool's size unless DATABASE_URL sets
+// pool_max_conns. A callback holds a connection for its whole transaction,
+// much of it waiting on the commit's WAL flush or a row lock rather than on
+// a CPU, so the pool is larger than pgx's default (the number of cores).
+const DefaultMaxConns = 16
+
 // Open connects a pool to url. Each connection prepares statements once and
 // reuses them (pgx's default statement cache).
 func Open(ctx context.Context, url string) (*pgxpool.Pool, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("store: parse DATABASE_URL: %w", err)
+	}
+	if !strings.Contains(url, "pool_max_conns") {
+		cfg.MaxConns = DefaultMaxConns
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
