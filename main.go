@@ -12,6 +12,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"slices"
@@ -299,6 +300,26 @@ func (a *app) addAdapters(b *bot.Bot) error {
 	return nil
 }
 
+// servePprof serves Go's profiler on addr (a loopback address) until ctx
+// ends.
+func (a *app) servePprof(ctx context.Context, addr string) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() {
+		<-ctx.Done()
+		_ = srv.Close()
+	}()
+	a.log.Info("Profiler", slog.String("addr", addr))
+	if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		a.log.Error("Profiler stopped", slog.Any("error", err))
+	}
+}
+
 func (a *app) serve(ctx context.Context) error {
 	applied, err := a.store.Migrate(ctx)
 	if err != nil {
@@ -326,6 +347,9 @@ func (a *app) serve(ctx context.Context) error {
 	var wg sync.WaitGroup
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
+	if a.cfg.PprofAddr != "" {
+		go a.servePprof(runCtx, a.cfg.PprofAddr)
+	}
 	for _, ad := range b.Adapters() {
 		if r, ok := ad.(bot.Runner); ok {
 			wg.Add(1)

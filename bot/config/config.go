@@ -6,6 +6,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"os"
 	"reflect"
@@ -52,6 +53,10 @@ type Config struct {
 	WeComBaseURL        string `env:"WECOM_BASE_URL" default:"https://qyapi.weixin.qq.com"`
 
 	PublicBaseURL string `env:"PUBLIC_BASE_URL"`
+	// PprofAddr, when set (127.0.0.1:6060), serves Go's profiler there, for
+	// the load benchmark and an operator chasing a slowdown. Keep it on
+	// loopback: it is not authenticated.
+	PprofAddr string `env:"PPROF_ADDR"`
 	HTTPSProxy    string `env:"HTTPS_PROXY" secret:"url"`
 }
 
@@ -139,6 +144,7 @@ func (c *Config) Validate() error {
 	need(validURL(c.WeComBaseURL), "WECOM_BASE_URL is not an http(s) URL: %q", c.WeComBaseURL)
 	need(c.PublicBaseURL == "" || validURL(c.PublicBaseURL), "PUBLIC_BASE_URL is not an http(s) URL: %q", c.PublicBaseURL)
 	need(c.HTTPSProxy == "" || validURL(c.HTTPSProxy), "HTTPS_PROXY is not an http(s) URL")
+	need(c.PprofAddr == "" || loopback(c.PprofAddr), "PPROF_ADDR must be a loopback address such as 127.0.0.1:6060, not %q", c.PprofAddr)
 	if c.FeishuEnabled() {
 		need(c.FeishuAppID != "" && c.FeishuAppSecret != "", "FEISHU_APP_ID and FEISHU_APP_SECRET must both be set")
 		need(oneOf(c.FeishuMode, "ws", "webhook"), "FEISHU_MODE must be ws or webhook, not %q", c.FeishuMode)
@@ -236,4 +242,17 @@ func isDigits(s string) bool {
 		}
 	}
 	return true
+}
+
+// loopback reports whether addr is host:port on a loopback host.
+func loopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

@@ -70,6 +70,7 @@ func TestValidateNamesVariables(t *testing.T) {
 		{map[string]string{"FEISHU_BASE_URL": "ftp://x"}, "FEISHU_BASE_URL"},
 		{map[string]string{"FEISHU_SEND_RATE": "-1"}, "FEISHU_SEND_RATE"},
 		{map[string]string{"FEISHU_SEND_RATE": "fast"}, "FEISHU_SEND_RATE"},
+		{map[string]string{"PPROF_ADDR": "0.0.0.0:6060"}, "PPROF_ADDR"},
 	}
 	for _, tc := range cases {
 		if _, ok := tc.env["DATABASE_URL"]; !ok && tc.want != "DATABASE_URL" {
