@@ -20,6 +20,8 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -50,6 +52,7 @@ type options struct {
 	pgbench   bool
 	keepGoing bool
 	pool      int
+	cpuprof   string
 }
 
 func main() {
@@ -64,6 +67,7 @@ func main() {
 	flag.IntVar(&o.size.Enterprises, "enterprises", loadkit.FullSize.Enterprises, "enterprises")
 	flag.IntVar(&o.delivery, "deliveries", 20000, "messages queued at once for the delivery measurement (0 skips it)")
 	flag.IntVar(&o.pool, "pool", 0, "the bot's pool_max_conns (0: the bot's default)")
+	flag.StringVar(&o.cpuprof, "cpuprofile", "", "write the bot's CPU profile of each rate to this path + .<rate> (go tool pprof reads it)")
 	flag.BoolVar(&o.pgbench, "pgbench", true, "measure pgbench -N")
 	flag.BoolVar(&o.keepGoing, "all-rates", false, "try every rate even after one is not sustained")
 	flag.Parse()
@@ -117,6 +121,13 @@ func run(ctx context.Context, o options) error {
 		botURL += cmp.Or(map[bool]string{true: "&"}[strings.Contains(botURL, "?")], "?") + "pool_max_conns=" + strconv.Itoa(o.pool)
 	}
 	env := loadkit.FeishuEnv(botURL, fake.URL(), os.Environ())
+	pprofAddr := ""
+	if o.cpuprof != "" {
+		if pprofAddr, err = loadkit.FreeAddr(); err != nil {
+			return err
+		}
+		env = append(env, "PPROF_ADDR="+pprofAddr)
+	}
 	logPath := filepath.Join(os.TempDir(), "zhenggai-bench-bot.log")
 	_ = os.Remove(logPath)
 	proc, err := loadkit.Start(ctx, bin, env, logPath)
@@ -158,6 +169,14 @@ func run(ctx context.Context, o options) error {
 		}
 		var peak atomic.Int64
 		stopSampling := sample(proc, &peak)
+		var profiled sync.WaitGroup
+		if pprofAddr != "" {
+			profiled.Go(func() {
+				if err := fetchProfile(ctx, pprofAddr, o.step, fmt.Sprintf("%s.%d", o.cpuprof, rate)); err != nil {
+					fmt.Fprintln(os.Stderr, "load: profile:", err)
+				}
+			})
+		}
 		u0, _ := proc.Usage()
 		st := sender.Run(ctx, rate, o.step, o.conns, w.Next, func(out loadkit.Outcome) {
 			if out.OK() {
@@ -166,6 +185,7 @@ func run(ctx context.Context, o options) error {
 		})
 		u1, _ := proc.Usage()
 		stopSampling()
+		profiled.Wait()
 		cpu := float64(u1.CPU-u0.CPU) / float64(st.Elapsed) * 100
 		fmt.Printf("%-7d %9d %9.0f %8s %8s %8s %7d %6d %9s %6.0f%%\n", rate, st.Sent, st.Throughput(),
 			ms(st.Percentile(0.5)), ms(st.Percentile(0.99)), ms(st.Max()), st.Failed, st.Late, mb(peak.Load()), cpu)
@@ -264,6 +284,29 @@ func measureDelivery(ctx context.Context, pool *pgxpool.Pool, fake *loadkit.Fake
 		time.Sleep(10 * time.Millisecond)
 	}
 	return float64(n) / time.Since(t0).Seconds(), nil
+}
+
+// fetchProfile saves the bot's CPU profile over d.
+func fetchProfile(ctx context.Context, addr string, d time.Duration, path string) error {
+	secs := max(1, int(d.Seconds())-1)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", addr, secs), nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, resp.Body); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 var tpsLine = regexp.MustCompile(`tps = ([0-9.]+) \(without initial connection time\)`)
