@@ -3,6 +3,8 @@ package bot
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"unicode"
 )
@@ -63,6 +65,14 @@ func (rt *Router) Err() error {
 		return nil
 	}
 	return fmt.Errorf("%v", rt.errs)
+}
+
+// Names returns the registered command names (aliases included) and action
+// names, sorted: what a test checks against its list of every command.
+func (rt *Router) Names() (commands, actions []string) {
+	commands = slices.Sorted(maps.Keys(rt.commands))
+	actions = slices.Sorted(maps.Keys(rt.actions))
+	return commands, actions
 }
 
 // HasAction reports whether an action is registered.
