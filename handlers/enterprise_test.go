@@ -3,7 +3,6 @@ package handlers
 import (
 	"context"
 	"fmt"
-	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -39,21 +38,7 @@ func newEntFixture(t *testing.T) *entFixture {
 	t.Helper()
 	ctx := context.Background()
 	st := storetest.TestStore(ctx, t)
-	data, err := os.ReadFile("../deploy/campaigns/demo.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := ParseCampaignFile("demo.yaml", data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := ApplyCampaign(ctx, st, f, store.System); err != nil {
-		t.Fatal(err)
-	}
-	camp, err := st.CampaignByKey(ctx, "demo")
-	if err != nil {
-		t.Fatal(err)
-	}
+	camp, f := applyCampaignFile(t, ctx, st, demoFile, nil)
 	h := bottest.NewHarness(t, st, at("2026-11-26", "10:00"), func(rt *bot.Router, c bot.Clock) { Register(rt, Deps{Clock: c}) })
 	return &entFixture{ctx: ctx, st: st, h: h, camp: camp, file: f}
 }

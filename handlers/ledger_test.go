@@ -3,7 +3,6 @@ package handlers
 import (
 	"bytes"
 	"context"
-	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -48,34 +47,13 @@ type lgFixture struct {
 	camp *store.Campaign
 }
 
-// lgApplyDemo applies the demo campaign to st.
-func lgApplyDemo(t *testing.T, ctx context.Context, st *store.Store) *store.Campaign {
-	t.Helper()
-	data, err := os.ReadFile("../deploy/campaigns/demo.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := ParseCampaignFile("demo.yaml", data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := ApplyCampaign(ctx, st, f, store.System); err != nil {
-		t.Fatal(err)
-	}
-	camp, err := st.CampaignByKey(ctx, "demo")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return camp
-}
-
 // newLgFixture applies the demo campaign on a rolled-back transaction and
 // builds a bot with every handler, its clock on 2026-11-26 10:00 Shanghai.
 func newLgFixture(t *testing.T) *lgFixture {
 	t.Helper()
 	ctx := context.Background()
 	st := storetest.TestStore(ctx, t)
-	camp := lgApplyDemo(t, ctx, st)
+	camp, _ := applyCampaignFile(t, ctx, st, demoFile, nil)
 	h := bottest.NewHarness(t, st, lgAt("2026-11-26", "10:00"), func(rt *bot.Router, c bot.Clock) { Register(rt, Deps{Clock: c}) })
 	h.Deliver()
 	return &lgFixture{ctx: ctx, st: st, h: h, camp: camp}
@@ -591,7 +569,7 @@ func TestLedgerConcurrentUpdates(t *testing.T) {
 	ctx := context.Background()
 	pool := storetest.TestSchema(ctx, t)
 	st := store.New(pool)
-	camp := lgApplyDemo(t, ctx, st)
+	camp, _ := applyCampaignFile(t, ctx, st, demoFile, nil)
 	// A second liaison of 灵宝 (a unit member).
 	var pid int64
 	if err := pool.QueryRow(ctx, `INSERT INTO people (key, name) VALUES ('li2-lb', '王小二') RETURNING id`).Scan(&pid); err != nil {
@@ -831,7 +809,7 @@ func TestLedgerExportImportRoundTrip(t *testing.T) {
 
 	// Into a fresh database with the same campaign it rebuilds the ledger.
 	st2 := store.New(storetest.TestSchema(f.ctx, t))
-	camp2 := lgApplyDemo(t, f.ctx, st2)
+	camp2, _ := applyCampaignFile(t, f.ctx, st2, demoFile, nil)
 	res, err = ImportLedger(f.ctx, st2, bytes.NewReader(buf.Bytes()), store.System)
 	if err != nil || res != (ImportResult{Created: 4}) {
 		t.Fatalf("import: %+v %v", res, err)

@@ -3,7 +3,6 @@ package handlers
 import (
 	"context"
 	"fmt"
-	"os"
 	"sort"
 	"strings"
 	"testing"
@@ -42,21 +41,7 @@ type planFixture struct {
 // newPlanFixture applies the seed's campaign file to a test transaction.
 func newPlanFixture(t *testing.T, ctx context.Context, st *store.Store, file string) *planFixture {
 	t.Helper()
-	data, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := ParseCampaignFile(file, data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := ApplyCampaign(ctx, st, f, store.System); err != nil {
-		t.Fatal(err)
-	}
-	camp, err := st.CampaignByKey(ctx, f.Campaign.Key)
-	if err != nil {
-		t.Fatal(err)
-	}
+	camp, _ := applyCampaignFile(t, ctx, st, file, nil)
 	h := bottest.NewHarness(t, st, at("2023-04-28", "08:00"), nil)
 	sched := bot.NewScheduler(bot.SchedulerConfig{Bot: h.Bot, Planner: NewPlanner(Deps{}), ID: "test"})
 	return &planFixture{st: st, h: h, sched: sched, camp: camp}

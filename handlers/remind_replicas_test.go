@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -48,21 +47,7 @@ func TestSchedulerReplicas(t *testing.T) {
 	ctx := context.Background()
 	pool := storetest.TestSchema(ctx, t)
 	st := store.New(pool)
-	data, err := os.ReadFile("../deploy/campaigns/sanmenxia-2023.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cf, err := ParseCampaignFile("sanmenxia-2023.yaml", data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := ApplyCampaign(ctx, st, cf, store.System); err != nil {
-		t.Fatal(err)
-	}
-	camp, err := st.CampaignByKey(ctx, "smx-2023")
-	if err != nil {
-		t.Fatal(err)
-	}
+	camp, _ := applyCampaignFile(t, ctx, st, "../deploy/campaigns/sanmenxia-2023.yaml", nil)
 	// 40 items due 06-23: their 3-day reminders go out on 06-20 with the
 	// June report's T-3 and the day's digests.
 	if _, err := pool.Exec(ctx, `INSERT INTO ledger_items (campaign_id, unit_id, number, source, category, description, due_on)
