@@ -1,0 +1,631 @@
+package handlers
+
+import (
+	"context"
+	"encoding/json"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"unicode"
+
+	"github.com/jackc/pgx/v5"
+
+	"zhenggai/bot"
+	"zhenggai/bot/bottest"
+	"zhenggai/cards"
+	"zhenggai/store"
+	"zhenggai/store/storetest"
+)
+
+// The authorization matrix: every command and card action the router knows,
+// tried by each of seven askers, each try on a savepoint rolled back after
+// it, so that every cell starts from the same world. DESIGN.md §6: "a
+// liaison can change only his unit's items; a leader approves only his
+// units'; an enterprise reaches only its own paired leader; the campaign
+// office sees all".
+
+// Columns of the matrix: who asks. Unit A is 灵宝; the test pairs the
+// enterprise 灵宝市通途客运 with 灵宝's leader, so that "leader" is both the
+// unit's leader and the contact leader of the enterprise request.
+const (
+	azLiaison      = iota // li-lb, liaison of 灵宝
+	azOtherLiaison        // zhou-ym, liaison of 义马
+	azLeader              // liu-lb, leader of 灵宝, contact leader of 灵宝市通途客运
+	azOtherLeader         // sun-ym, leader of 义马
+	azOffice              // lu-xm, liaison of the office unit (campaign.office_unit)
+	azContact             // 马丽, contact of 灵宝市通途客运
+	azStranger            // an account bound to nobody
+	azRoles
+)
+
+var azAccounts = [azRoles]string{"p:li-lb", "p:zhou-ym", "p:liu-lb", "p:sun-ym", "p:lu-xm", "c:lb-keyun:马丽", "p:stranger"}
+var azRoleNames = [azRoles]string{"liaison", "other-liaison", "leader", "other-leader", "office", "contact", "stranger"}
+
+// Cells of the matrix, one letter per column in the order above.
+const (
+	azAllow  = 'Y' // the effect happened (write) or the card shows the mark (read)
+	azScoped = 'S' // answered, not refused, but only the asker's own scope: the mark is absent
+	azRefuse = 'N' // a Chinese refusal, and nothing changed
+	azBind   = 'B' // the stranger is asked to bind, and nothing changed
+)
+
+// azWorld is what the matrix acts on.
+type azWorld struct {
+	item    *store.LedgerItem // 灵宝, in progress, no request
+	pending *store.LedgerItem // 灵宝, 销号 requested
+	closed  *store.LedgerItem // 灵宝, 已销号
+	other   *store.LedgerItem // 义马, 销号 requested
+	gone    *store.LedgerItem // 灵宝, deleted after its card was sent
+	req     *store.ItemRequest
+	decided *store.ItemRequest // the approved 销号 of closed
+	otherRq *store.ItemRequest // the pending 销号 of other
+	open    *store.EnterpriseRequest
+	unrated *store.EnterpriseRequest // closed, not yet rated
+	rated   *store.EnterpriseRequest // closed, rated satisfied
+	foreign *store.EnterpriseRequest // another enterprise's, owned by 王建国
+	code    string                   // a bind code of 何静
+}
+
+// azRow is one command or action and its expected cells.
+type azRow struct {
+	name   string // the registered command or action
+	text   string // what is typed, for commands
+	params func(w *azWorld) map[string]string
+	form   cards.Values
+	write  bool                    // an allowed cell must change a row and append an audit row
+	mark   func(w *azWorld) string // shown by an allowed cell, hidden from a scoped one
+	want   string                  // azRoles letters
+	note   string                  // why, where DESIGN.md is silent
+}
+
+func azText(s string) func(*azWorld) string { return func(*azWorld) string { return s } }
+func azUnit(key string) func(*azWorld) map[string]string {
+	return func(*azWorld) map[string]string { return map[string]string{"unit": key, "page": "1"} }
+}
+func azItem(w *azWorld) map[string]string { return itemRef(w.item) }
+func azItemNumber(w *azWorld) string      { return w.item.Number }
+func azReq(w *azWorld) map[string]string  { return requestParams(w.req) }
+func azOpen(w *azWorld) map[string]string { return params(w.open) }
+func azOpenNumber(w *azWorld) string      { return w.open.Number }
+
+const azLB = "灵宝市交通运输局"
+
+// azMatrix is the expected matrix. Columns: liaison, other liaison, leader,
+// other leader, office, contact, stranger.
+var azMatrix = []azRow{
+	// Commands.
+	{name: "帮助", text: "帮助", mark: azText("使用帮助"), want: "YYYYYYY"},
+	{name: "绑定", text: "绑定 %code", write: true, mark: azText("绑定成功"), want: "YYYYYYY",
+		note: "DESIGN is silent on a bound account using a code: the code is the credential the office issued, so whoever holds it binds (the account moves to the code's owner)"},
+	{name: "台账", text: "台账 灵宝", mark: azItemNumber, want: "YNYNYNB"},
+	{name: "台账", text: "台账", mark: azText(azLB), want: "YSYSYNB"}, // the office gets the unit picker
+	{name: "新增问题", text: "新增问题 灵宝", mark: azText(azLB), want: "YNYNYNB",
+		note: "the unit's leader may edit its ledger like its liaison (Roles.CanEdit); DESIGN only bars other units"},
+	{name: "进展", text: "进展 %item 已约谈当事执法人员", write: true, mark: azText("已记入"), want: "YNYNYNB"},
+	{name: "月报", text: "月报 灵宝", mark: azText(azLB), want: "YNYNYNB"},
+	{name: "待审批", text: "待审批", mark: func(w *azWorld) string { return w.pending.Number }, want: "NNYSYNB",
+		note: "the office decides too (Roles.CanDecide, deciders() when a unit has no leader); DESIGN names leaders and lets the office see all"},
+	{name: "导出台账", text: "导出台账 灵宝", mark: azItemNumber, want: "YNYNYNB"},
+	{name: "导出台账", text: "导出台账", mark: azItemNumber, want: "YSYSYNB"},
+	{name: "导出月报", text: "导出月报 2026-11", mark: azText(azLB), want: "YSYSYNB"},
+	{name: "报送情况", text: "报送情况 2026-11", mark: azText(azLB), want: "NNYSYNB",
+		note: "liaisons do not see the status table: it is for those who chase the reports"},
+	{name: "摘要", text: "摘要", mark: azText(azLB), want: "YSYSYNB"},
+	{name: "联系人", text: "联系人", mark: azText("刘宝山"), want: "NNNNNYB"},
+	{name: "我的诉求", text: "我的诉求", mark: azOpenNumber, want: "NNNNNYB"},
+	{name: "诉求", text: "诉求 %open", mark: azOpenNumber, want: "NNYNYNB"},
+	{name: "诉求", text: "诉求", mark: azOpenNumber, want: "SSYSYNB"},
+
+	// Ledger actions.
+	{name: "ledger.show", params: azUnit("lingbao"), mark: azItemNumber, want: "YNYNYNB"},
+	{name: "item.show", params: azItem, mark: azItemNumber, want: "YNYNYNB"},
+	{name: "item.new.form", params: azUnit("lingbao"), mark: azText(azLB), want: "YNYNYNB"},
+	{name: "item.new.submit", params: azUnit("lingbao"), write: true, mark: azText("已登记为"), want: "YNYNYNB",
+		form: cards.Values{"source": {"s1"}, "category": {"c2"}, "description": {"执法人员随意拦车检查"}, "measures": {"约谈并整改"}, "due": {"2026-12-20"}}},
+	{name: "item.progress.form", params: azItem, mark: azText("更新进展"), want: "YNYNYNB"},
+	{name: "item.progress.submit", params: azItem, write: true, mark: azText("进展已更新"), want: "YNYNYNB",
+		form: cards.Values{"text": {"已完成约谈"}, "status": {store.ItemInProgress}}},
+	{name: "item.close.form", params: azItem, mark: azText("申请销号"), want: "YNYNYNB"},
+	{name: "item.close.submit", params: azItem, write: true, mark: azText("已提交销号申请"), want: "YNYNYNB",
+		form: cards.Values{"result": {"已整改到位"}}},
+	{name: "item.extend.form", params: azItem, mark: azText("申请延期"), want: "YNYNYNB"},
+	{name: "item.extend.submit", params: azItem, write: true, mark: azText("已提交延期申请"), want: "YNYNYNB",
+		form: cards.Values{"due": {"2027-01-20"}, "reason": {"需协调公路部门"}}},
+	{name: "approval.show", params: azReq, mark: func(w *azWorld) string { return w.pending.Number }, want: "NNYNYNB"},
+	{name: "approval.approve", params: azReq, write: true, mark: azText("已同意"), want: "NNYNYNB"},
+	{name: "approval.reject.form", params: azReq, mark: azText("<reason>"), want: "NNYNYNB"},
+	{name: "approval.reject.submit", params: azReq, write: true, mark: azText("已驳回"), want: "NNYNYNB",
+		form: cards.Values{"reason": {"佐证材料不全"}}},
+	{name: "report.form", params: azReport("lingbao"), mark: azText("2026年11月"), want: "YNYNYNB"},
+	{name: "report.submit", params: azReport("lingbao"), write: true, mark: azText("月报已报送"), want: "YNYNYNB",
+		form: cards.Values{"summary": {"本月评查案卷 32 卷"}, "confirm": {"confirmed"}}},
+	{name: "milestone.form", params: azMilestone("lingbao"), mark: azText("所有执法案件均通过自助处理系统办理"), want: "YNYNYNB"},
+	{name: "milestone.submit", params: azMilestone("lingbao"), write: true, mark: azText("已标记完成"), want: "YNYNYNB",
+		form: cards.Values{"note": {"系统已全部启用"}}},
+	{name: "digest.show", params: func(*azWorld) map[string]string { return map[string]string{} }, mark: azText(azLB), want: "YSYSYNB"},
+
+	// Enterprise request actions: the paired leader and the office, and
+	// the enterprise's own contact for its ratings.
+	{name: "ereq.show", params: azOpen, mark: azOpenNumber, want: "NNYNYNB"},
+	{name: "ereq.reply.form", params: azOpen, mark: func(w *azWorld) string { return "答复诉求 " + w.open.Number }, want: "NNYNYNB"},
+	{name: "ereq.reply.submit", params: azOpen, write: true, mark: azText("答复已"), want: "NNYNYNB",
+		form: cards.Values{"text": {"已协调车管部门"}}},
+	{name: "ereq.transfer.form", params: azOpen, mark: azText("<to><note>"), want: "NNYNYNB"},
+	{name: "ereq.transfer.submit", params: azOpen, write: true, mark: azText("已转交"), want: "NNYNYNB",
+		form: cards.Values{"to": {officeTarget}, "note": {"请办公室协调"}}},
+	{name: "ereq.close", params: azOpen, write: true, mark: azText("已办结"), want: "NNYNYNB"},
+	{name: "ereq.to_item", params: azOpen, mark: azText("转为台账问题"), want: "NNYNYNB"},
+	{name: "ereq.rate", write: true, mark: azText("感谢您的评价"), want: "NNNNNYB",
+		params: func(w *azWorld) map[string]string {
+			return map[string]string{"request": strconv.FormatInt(w.unrated.ID, 10), "rating": store.RatingSatisfied}
+		}},
+	{name: "ereq.rate.comment.submit", write: true, mark: azText("意见已提交"), want: "NNNNNYB",
+		form: cards.Values{"comment": {"办理及时"}},
+		params: func(w *azWorld) map[string]string {
+			return map[string]string{"request": strconv.FormatInt(w.rated.ID, 10), "rating": store.RatingSatisfied}
+		}},
+}
+
+// azAliases are command names that are another row's command.
+var azAliases = map[string]string{"help": "帮助", "菜单": "帮助", "?": "帮助", "？": "帮助", "今日摘要": "摘要"}
+
+func azReport(unit string) func(*azWorld) map[string]string {
+	return func(*azWorld) map[string]string { return map[string]string{"unit": unit, "period": "2026-11"} }
+}
+
+func azMilestone(unit string) func(*azWorld) map[string]string {
+	return func(*azWorld) map[string]string {
+		return map[string]string{"unit": unit, "milestone": "selfservice-all-cases"}
+	}
+}
+
+// azFixture is the bot on one rolled-back transaction, the world, and the
+// means to try a cell and undo it.
+type azFixture struct {
+	ctx context.Context
+	tx  pgx.Tx
+	f   *lgFixture
+	w   *azWorld
+}
+
+func newAzFixture(t *testing.T) *azFixture {
+	t.Helper()
+	ctx := context.Background()
+	tx := storetest.TestTx(ctx, t)
+	st := store.New(tx)
+	camp, _ := applyCampaignFile(t, ctx, st, demoFile, func(f *CampaignFile) {
+		for i := range f.Enterprises {
+			if f.Enterprises[i].Key == "lb-keyun" {
+				f.Enterprises[i].Leader.Key = "liu-lb"
+			}
+		}
+	})
+	h := bottest.NewHarness(t, st, lgAt("2026-11-26", "10:00"), func(rt *bot.Router, c bot.Clock) { Register(rt, Deps{Clock: c}) })
+	f := &lgFixture{ctx: ctx, st: st, h: h, camp: camp}
+	a := &azFixture{ctx: ctx, tx: tx, f: f, w: &azWorld{}}
+	a.build(t)
+	return a
+}
+
+// build makes the world through the bot, as people would.
+func (a *azFixture) build(t *testing.T) {
+	t.Helper()
+	f, w := a.f, a.w
+	liaison, leader, contact := azAccounts[azLiaison], azAccounts[azLeader], azAccounts[azContact]
+	w.item = f.addItem(t, "lingbao", "执法记录仪未全程开启", "2026-12-20")
+	w.pending = f.addItem(t, "lingbao", "罚款未开具票据", "2026-12-20")
+	f.click(t, liaison, "item.close.submit", itemRef(w.pending), cards.Values{"result": {"已补开票据"}})
+	w.closed = f.addItem(t, "lingbao", "执法文书填写不规范", "2026-12-20")
+	f.click(t, liaison, "item.close.submit", itemRef(w.closed), cards.Values{"result": {"已规范"}})
+	closedReq := a.pendingOf(t, w.closed)
+	f.click(t, leader, "approval.approve", requestParams(closedReq), nil)
+	w.other = f.addItem(t, "yima", "义马的问题", "2026-12-20")
+	f.click(t, azAccounts[azOtherLiaison], "item.close.submit", itemRef(w.other), cards.Values{"result": {"已整改"}})
+	w.gone = f.addItem(t, "lingbao", "误登记的问题", "2026-12-20")
+	if _, err := a.tx.Exec(a.ctx, `DELETE FROM ledger_items WHERE id = $1`, w.gone.ID); err != nil {
+		t.Fatal(err)
+	}
+	w.req, w.otherRq = a.pendingOf(t, w.pending), a.pendingOf(t, w.other)
+	w.decided = closedReq
+	for _, it := range []**store.LedgerItem{&w.item, &w.pending, &w.closed, &w.other} {
+		*it = f.item(t, (*it).Number)
+	}
+
+	// 马丽's first request is closed and rated, the second closed and not
+	// rated, the third open; 张伟's is another enterprise's.
+	a.say(t, contact, "货车年审材料反复提交")
+	w.rated = a.openOf(t, contact)
+	f.click(t, leader, "ereq.close", params(w.rated), nil)
+	f.click(t, contact, "ereq.rate", map[string]string{"request": strconv.FormatInt(w.rated.ID, 10), "rating": store.RatingSatisfied}, nil)
+	a.say(t, contact, "停车场收费不明")
+	w.unrated = a.openOf(t, contact)
+	f.click(t, leader, "ereq.close", params(w.unrated), nil)
+	a.say(t, contact, "路政检查过于频繁")
+	w.open = a.openOf(t, contact)
+	a.say(t, "c:smx-yunshu:张伟", "罚款标准不一")
+	w.foreign = a.openOf(t, "c:smx-yunshu:张伟")
+
+	code, _, err := IssueBindCode(a.ctx, f.st, "he-zd", "", "", f.h.Clock.Now().AddDate(0, 0, 7))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.code = code.Code
+}
+
+// say sends text 1:1 without delivering: the matrix reads what the bot
+// queued from the deliveries table.
+func (a *azFixture) say(t *testing.T, user, text string) {
+	t.Helper()
+	if _, err := a.f.h.Text(user, "", text); err != nil {
+		t.Fatalf("%s %q: %v", user, text, err)
+	}
+}
+
+// queuedTo returns the messages queued to user's 1:1 chat after delivery
+// id after.
+func (a *azFixture) queuedTo(t *testing.T, user string, after int64) []bot.Message {
+	t.Helper()
+	rows, err := a.tx.Query(a.ctx, `SELECT payload FROM deliveries WHERE id > $1 AND (user_id = $2 OR chat_id = 'd:' || $2) ORDER BY id`, after, user)
+	if err != nil {
+		t.Fatal(err)
+	}
+	payloads, err := pgx.CollectRows(rows, pgx.RowTo[[]byte])
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := make([]bot.Message, len(payloads))
+	for i, p := range payloads {
+		if err := json.Unmarshal(p, &out[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return out
+}
+
+func (a *azFixture) lastDelivery(t *testing.T) int64 {
+	t.Helper()
+	var id int64
+	if err := a.tx.QueryRow(a.ctx, `SELECT coalesce(max(id), 0) FROM deliveries`).Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+func (a *azFixture) pendingOf(t *testing.T, it *store.LedgerItem) *store.ItemRequest {
+	t.Helper()
+	q, err := a.f.st.PendingRequestOfItem(a.ctx, it.ID)
+	if err != nil {
+		t.Fatalf("pending request of %s: %v", it.Number, err)
+	}
+	return q
+}
+
+// openOf returns the open request of a contact's sim account.
+func (a *azFixture) openOf(t *testing.T, account string) *store.EnterpriseRequest {
+	t.Helper()
+	acc, err := a.f.st.AccountByExternal(a.ctx, string(bot.Sim), account)
+	if err != nil || acc.ContactID == nil {
+		t.Fatalf("account %s: %+v %v", account, acc, err)
+	}
+	q, err := a.f.st.OpenRequestOfContact(a.ctx, *acc.ContactID)
+	if err != nil {
+		t.Fatalf("open request of %s: %v", account, err)
+	}
+	return q
+}
+
+// azTables are what a refused try must leave as it was. Not listed:
+// inbound_events (the dedupe row stays on a refusal, by design) and the
+// scheduler's and platforms' bookkeeping. Deliveries to the asker (the
+// refusal itself) are left out of deliveries.
+var azTables = []string{"accounts", "audit_log", "audit_head", "bind_codes", "chats", "contacts", "counters", "dialogs",
+	"enterprise_requests", "enterprises", "files", "item_requests", "ledger_items", "milestone_submissions",
+	"monthly_reports", "pairings", "people", "progress_updates", "request_messages", "request_ratings", "unit_members", "units"}
+
+// state is a digest of every row of azTables and of the deliveries not to
+// the asker.
+func (a *azFixture) state(t *testing.T, asker string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	for _, tab := range append(slices.Clone(azTables), "deliveries") {
+		where := ""
+		if tab == "deliveries" {
+			where = " WHERE x.user_id <> $1 AND x.chat_id <> 'd:' || $1"
+		}
+		q := `SELECT count(*)::text || ' ' || coalesce(md5(string_agg(x::text, '|' ORDER BY x::text)), '') FROM ` + tab + ` x` + where
+		var args []any
+		if where != "" {
+			args = append(args, asker)
+		}
+		var s string
+		if err := a.tx.QueryRow(a.ctx, q, args...).Scan(&s); err != nil {
+			t.Fatalf("state of %s: %v", tab, err)
+		}
+		out[tab] = s
+	}
+	return out
+}
+
+func changedTables(before, after map[string]string) []string {
+	var out []string
+	for _, k := range slices.Sorted(maps.Keys(before)) {
+		if before[k] != after[k] {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// azTry is one try: who, what, and what came back.
+type azTry struct {
+	user   string
+	text   string // a typed command, or
+	action string // a card action
+	params map[string]string
+	form   cards.Values
+}
+
+// azResult is what the asker saw and what changed.
+type azResult struct {
+	reply   *bot.Reply    // a card action's inline answer
+	sent    []bot.Message // messages queued to the asker
+	changed []string      // tables whose rows changed
+	output  string        // everything the asker saw, as text
+}
+
+// refused reports whether the asker got a refusal: an error toast, or a
+// single plain text message, in Chinese.
+func (r *azResult) refused() bool {
+	if r.reply != nil {
+		return r.reply.ToastKind == "error" && hasHan(r.reply.Toast) && r.reply.Card == nil
+	}
+	return len(r.sent) == 1 && r.sent[0].Card == nil && r.sent[0].File == nil && hasHan(r.sent[0].Text)
+}
+
+// answered reports whether the asker got an answer that is no refusal: a
+// card action's answer without an error toast, or a card or a file, or, for
+// a change, the change with its audit row.
+func (r *azResult) answered(write bool) bool {
+	if r.reply != nil {
+		return r.reply.ToastKind != "error" && !r.askedToBind()
+	}
+	for _, m := range r.sent {
+		if m.Card != nil || m.File != nil {
+			return true
+		}
+	}
+	return write && slices.Contains(r.changed, "audit_log")
+}
+
+// askedToBind reports whether the asker was told to bind his account.
+func (r *azResult) askedToBind() bool {
+	if r.reply != nil {
+		return r.reply.ToastKind == "warning" && strings.Contains(r.reply.Toast, "绑定")
+	}
+	return len(r.sent) == 1 && strings.Contains(r.sent[0].Text, "绑定 绑定码")
+}
+
+func hasHan(s string) bool {
+	return strings.ContainsFunc(s, func(r rune) bool { return unicode.Is(unicode.Han, r) })
+}
+
+// try runs one try on a savepoint and rolls it back.
+func (a *azFixture) try(t *testing.T, x azTry) *azResult {
+	t.Helper()
+	if _, err := a.tx.Exec(a.ctx, "SAVEPOINT authz_cell"); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if _, err := a.tx.Exec(a.ctx, "ROLLBACK TO SAVEPOINT authz_cell"); err != nil {
+			t.Fatal(err)
+		}
+	}()
+	before, last := a.state(t, x.user), a.lastDelivery(t)
+	res := &azResult{}
+	var err error
+	if x.action != "" {
+		res.reply, err = a.f.h.Click(x.user, "", x.action, x.params, x.form)
+	} else {
+		_, err = a.f.h.Text(x.user, "", x.text)
+	}
+	if err != nil {
+		t.Fatalf("%s %s%s: %v", x.user, x.action, x.text, err)
+	}
+	res.changed = changedTables(before, a.state(t, x.user))
+	res.sent = a.queuedTo(t, x.user, last)
+	var b strings.Builder
+	if res.reply != nil {
+		b.WriteString(res.reply.Toast + "\n" + res.reply.Text + "\n" + cardText(res.reply.Card))
+	}
+	for _, m := range res.sent {
+		b.WriteString(sentText(bottest.Sent{Message: m}) + "\n")
+		if m.File != nil {
+			for _, row := range sheetRows(t, m.File.Content) {
+				b.WriteString(strings.Join(row, "|") + "\n")
+			}
+		}
+	}
+	res.output = b.String()
+	return res
+}
+
+func cloneValues(v cards.Values) cards.Values {
+	if v == nil {
+		return nil
+	}
+	out := cards.Values{}
+	for k, vals := range v {
+		out[k] = slices.Clone(vals)
+	}
+	return out
+}
+
+// expand fills %item, %open and %code in a typed command.
+func (w *azWorld) expand(text string) string {
+	return strings.NewReplacer("%item", w.item.Number, "%open", w.open.Number, "%code", w.code).Replace(text)
+}
+
+func TestAuthorizationMatrix(t *testing.T) {
+	a := newAzFixture(t)
+
+	// Every registered command and action has a row.
+	rt := bot.NewRouter()
+	Register(rt, Deps{})
+	if _, err := bot.New(bot.Config{Store: a.f.st, Router: rt}); err != nil { // adds the builtins (绑定)
+		t.Fatal(err)
+	}
+	commands, actions := rt.Names()
+	rows := map[string]bool{}
+	for _, r := range azMatrix {
+		rows[r.name] = true
+		if len(r.want) != azRoles {
+			t.Fatalf("%s: %d cells, want %d", r.name, len(r.want), azRoles)
+		}
+	}
+	for _, n := range slices.Concat(commands, actions) {
+		if alias, ok := azAliases[n]; ok {
+			n = alias
+		}
+		if _, ok := rows[n]; !ok {
+			t.Errorf("%q is registered but has no row in the authorization matrix", n)
+		}
+		rows[n] = false
+	}
+	for n, unseen := range rows {
+		if unseen {
+			t.Errorf("the matrix has a row for %q, which is not registered", n)
+		}
+	}
+
+	for _, row := range azMatrix {
+		label := row.name
+		if row.text != "" {
+			label = row.text
+		}
+		for role := range azRoles {
+			t.Run(label+"/"+azRoleNames[role], func(t *testing.T) {
+				x := azTry{user: azAccounts[role], form: cloneValues(row.form)}
+				if row.text != "" {
+					x.text = a.w.expand(row.text)
+				} else {
+					x.action, x.params = row.name, row.params(a.w)
+				}
+				res := a.try(t, x)
+				mark := row.mark(a.w)
+				switch want := row.want[role]; want {
+				case azAllow, azScoped:
+					if !res.answered(row.write) {
+						t.Fatalf("want %c, got a refusal:\n%s", want, res.output)
+					}
+					if got := strings.Contains(res.output, mark); got != (want == azAllow) {
+						t.Errorf("want %c: mark %q shown = %v in:\n%s", want, mark, got, res.output)
+					}
+					if want == azAllow && row.write && (!slices.Contains(res.changed, "audit_log") || len(res.changed) < 2) {
+						t.Errorf("allowed change left no row and audit row: changed %v\n%s", res.changed, res.output)
+					}
+				case azRefuse:
+					if !res.refused() {
+						t.Errorf("want a refusal, got:\n%s", res.output)
+					}
+					if len(res.changed) > 0 {
+						t.Errorf("refused, yet changed %v", res.changed)
+					}
+				case azBind:
+					if !res.askedToBind() {
+						t.Errorf("want to be asked to bind, got:\n%s", res.output)
+					}
+					if len(res.changed) > 0 {
+						t.Errorf("stranger changed %v", res.changed)
+					}
+				default:
+					t.Fatalf("bad cell %q", want)
+				}
+			})
+		}
+	}
+}
+
+// TestAuthorizationForgedAndStale: card payloads naming what the asker may
+// not touch (another unit's item or request, another enterprise's
+// request), and cards gone stale (an older version, a closed or deleted
+// item, a decided request, a closed enterprise request). Each is refused or
+// answered with the fresh card, and changes nothing.
+func TestAuthorizationForgedAndStale(t *testing.T) {
+	a := newAzFixture(t)
+	w := a.w
+	liaison, leader, contact := azAccounts[azLiaison], azAccounts[azLeader], azAccounts[azContact]
+	id := func(n int64) string { return strconv.FormatInt(n, 10) }
+	progress := cards.Values{"text": {"越权"}, "status": {store.ItemInProgress}}
+	newItem := cards.Values{"source": {"s1"}, "category": {"c2"}, "description": {"伪造的关联"}, "measures": {"无"}, "due": {"2026-12-20"}}
+	cases := []struct {
+		name  string
+		try   azTry
+		want  string // in the refusal, or in the stale answer
+		stale bool   // answered with the current card and a warning
+	}{
+		// Another unit's ids in a card of one's own unit.
+		{"other unit's item: show", azTry{user: liaison, action: "item.show", params: itemRef(w.other)}, "义马市交通运输局", false},
+		{"other unit's item: progress form", azTry{user: liaison, action: "item.progress.form", params: itemRef(w.other)}, "义马市交通运输局", false},
+		{"other unit's item: progress", azTry{user: liaison, action: "item.progress.submit", params: itemRef(w.other), form: progress}, "义马市交通运输局", false},
+		{"other unit's item: close", azTry{user: liaison, action: "item.close.submit", params: itemRef(w.other), form: cards.Values{"result": {"越权"}}}, "义马市交通运输局", false},
+		{"other unit's item: extend", azTry{user: liaison, action: "item.extend.submit", params: itemRef(w.other), form: cards.Values{"due": {"2027-01-20"}, "reason": {"越权"}}}, "义马市交通运输局", false},
+		{"other unit's item: typed progress", azTry{user: liaison, text: "进展 " + w.other.Number + " 越权"}, "义马市交通运输局", false},
+		{"other unit: ledger", azTry{user: liaison, action: "ledger.show", params: map[string]string{"unit": "yima", "page": "1"}}, "义马市交通运输局", false},
+		{"other unit: new item", azTry{user: liaison, action: "item.new.submit", params: map[string]string{"unit": "yima"}, form: newItem}, "义马市交通运输局", false},
+		{"other unit: report", azTry{user: liaison, action: "report.submit", params: map[string]string{"unit": "yima", "period": "2026-11"}, form: cards.Values{"summary": {"越权"}, "confirm": {"confirmed"}}}, "义马市交通运输局", false},
+		{"other unit: milestone", azTry{user: liaison, action: "milestone.submit", params: map[string]string{"unit": "yima", "milestone": "selfservice-all-cases"}, form: cards.Values{"note": {"越权"}}}, "义马市交通运输局", false},
+		{"other unit's request: approve", azTry{user: leader, action: "approval.approve", params: requestParams(w.otherRq)}, "义马市交通运输局", false},
+		{"other unit's request: reject", azTry{user: leader, action: "approval.reject.submit", params: requestParams(w.otherRq), form: cards.Values{"reason": {"越权"}}}, "义马市交通运输局", false},
+		{"bad item id", azTry{user: liaison, action: "item.progress.submit", params: map[string]string{"item": "abc", "v": "1"}, form: progress}, "卡片参数有误", false},
+
+		// Another enterprise's request.
+		{"other enterprise's request: show", azTry{user: leader, action: "ereq.show", params: params(w.foreign)}, "仅限", false},
+		{"other enterprise's request: reply", azTry{user: leader, action: "ereq.reply.submit", params: params(w.foreign), form: cards.Values{"text": {"越权"}}}, "仅限", false},
+		{"other enterprise's request: close", azTry{user: leader, action: "ereq.close", params: params(w.foreign)}, "仅限", false},
+		{"other enterprise's request: to item", azTry{user: leader, action: "ereq.to_item", params: params(w.foreign)}, "仅限", false},
+		{"other enterprise's request: typed", azTry{user: leader, text: "诉求 " + w.foreign.Number}, "仅限", false},
+		{"other enterprise's request: rated by a contact", azTry{user: contact, action: "ereq.rate", params: map[string]string{"request": id(w.foreign.ID), "rating": store.RatingUnsatisfied}}, "不属于贵企业", false},
+		{"other enterprise's request: commented by a contact", azTry{user: "c:smx-yunshu:张伟", action: "ereq.rate.comment.submit", params: map[string]string{"request": id(w.rated.ID), "rating": store.RatingSatisfied}, form: cards.Values{"comment": {"越权"}}}, "不属于贵企业", false},
+		// Stale cards.
+		{"older version: progress", azTry{user: liaison, action: "item.progress.submit", params: map[string]string{"item": id(w.item.ID), "v": "0"}, form: progress}, msgStale, true},
+		{"older version: close", azTry{user: liaison, action: "item.close.submit", params: map[string]string{"item": id(w.item.ID), "v": "0"}, form: cards.Values{"result": {"x"}}}, msgStale, true},
+		{"closed item: progress form", azTry{user: liaison, action: "item.progress.form", params: itemRef(w.closed)}, "已销号", false},
+		{"closed item: extend", azTry{user: liaison, action: "item.extend.submit", params: itemRef(w.closed), form: cards.Values{"due": {"2027-01-20"}, "reason": {"x"}}}, "已销号", false},
+		{"closed item: typed progress", azTry{user: liaison, text: "进展 " + w.closed.Number + " 补充"}, "已销号", false},
+		{"deleted item: show", azTry{user: liaison, action: "item.show", params: itemRef(w.gone)}, "不存在或已被删除", false},
+		{"deleted item: progress", azTry{user: liaison, action: "item.progress.submit", params: itemRef(w.gone), form: progress}, "不存在或已被删除", false},
+		{"decided request: approve", azTry{user: leader, action: "approval.approve", params: requestParams(w.decided)}, "已处理", true},
+		{"decided request: reject", azTry{user: leader, action: "approval.reject.submit", params: requestParams(w.decided), form: cards.Values{"reason": {"x"}}}, "已处理", true},
+		{"closed enterprise request: reply", azTry{user: leader, action: "ereq.reply.submit", params: params(w.unrated), form: cards.Values{"text": {"x"}}}, "已办结", false},
+		{"rated request: rated again", azTry{user: contact, action: "ereq.rate", params: map[string]string{"request": id(w.rated.ID), "rating": store.RatingUnsatisfied}}, "已评价", false},
+
+		// Anyone unknown: asked to bind, whatever he sends.
+		{"stranger: free text", azTry{user: azAccounts[azStranger], text: "你好，我要反映问题"}, "绑定 绑定码", false},
+		{"stranger: unknown account in a unit's group", azTry{user: azAccounts[azStranger], text: "台账"}, "绑定 绑定码", false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			res := a.try(t, c.try)
+			if len(res.changed) > 0 {
+				t.Errorf("changed %v", res.changed)
+			}
+			switch {
+			case c.stale:
+				if res.reply == nil || res.reply.ToastKind != "warning" || res.reply.Card == nil {
+					t.Errorf("want the current card and a warning, got:\n%s", res.output)
+				}
+			case strings.Contains(c.want, "绑定"):
+				if !res.askedToBind() {
+					t.Errorf("want to be asked to bind, got:\n%s", res.output)
+				}
+			case !res.refused():
+				t.Errorf("want a refusal, got:\n%s", res.output)
+			}
+			if !strings.Contains(res.output, c.want) {
+				t.Errorf("%q not in:\n%s", c.want, res.output)
+			}
+		})
+	}
+}
