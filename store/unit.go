@@ -154,16 +154,24 @@ func contains(ids []int64, id int64) bool {
 // RolesOf returns a person's roles in a campaign in one query.
 func (s *Store) RolesOf(ctx context.Context, campaignID, personID int64) (Roles, error) {
 	var r Roles
+	// Three index lookups rather than a scan of the campaign's units: it
+	// runs on every event from a person.
 	err := s.db.QueryRow(ctx, `
-		SELECT coalesce(bool_or(u.is_office), false),
-		       coalesce(array_agg(u.id) FILTER (WHERE u.leader_id = $2), '{}'),
-		       coalesce(array_agg(u.id) FILTER (WHERE u.liaison_id = $2), '{}'),
-		       coalesce(array_agg(u.id) FILTER (WHERE EXISTS (
-		           SELECT 1 FROM unit_members m WHERE m.unit_id = u.id AND m.person_id = $2)), '{}')
-		FROM units u
-		WHERE u.campaign_id = $1
-		  AND (u.leader_id = $2 OR u.liaison_id = $2
-		       OR EXISTS (SELECT 1 FROM unit_members m WHERE m.unit_id = u.id AND m.person_id = $2))`,
+		WITH mine AS (
+		    SELECT u.id, u.is_office, true AS leads, u.liaison_id = $2 AS liaises, false AS member
+		    FROM units u WHERE u.leader_id = $2 AND u.campaign_id = $1
+		    UNION ALL
+		    SELECT u.id, u.is_office, false, true, false
+		    FROM units u WHERE u.liaison_id = $2 AND u.campaign_id = $1
+		    UNION ALL
+		    SELECT u.id, u.is_office, false, false, true
+		    FROM unit_members m JOIN units u ON u.id = m.unit_id WHERE m.person_id = $2 AND u.campaign_id = $1
+		)
+		SELECT coalesce(bool_or(is_office), false),
+		       coalesce(array_agg(DISTINCT id ORDER BY id) FILTER (WHERE leads), '{}'),
+		       coalesce(array_agg(DISTINCT id ORDER BY id) FILTER (WHERE liaises), '{}'),
+		       coalesce(array_agg(DISTINCT id ORDER BY id) FILTER (WHERE member), '{}')
+		FROM mine`,
 		campaignID, personID).Scan(&r.Office, &r.Leads, &r.Liaises, &r.Member)
 	return r, wrap("roles", err)
 }
