@@ -588,6 +588,11 @@ func TestAuthorizationForgedAndStale(t *testing.T) {
 		{"other enterprise's request: typed", azTry{user: leader, text: "诉求 " + w.foreign.Number}, "仅限", false},
 		{"other enterprise's request: rated by a contact", azTry{user: contact, action: "ereq.rate", params: map[string]string{"request": id(w.foreign.ID), "rating": store.RatingUnsatisfied}}, "不属于贵企业", false},
 		{"other enterprise's request: commented by a contact", azTry{user: "c:smx-yunshu:张伟", action: "ereq.rate.comment.submit", params: map[string]string{"request": id(w.rated.ID), "rating": store.RatingSatisfied}, form: cards.Values{"comment": {"越权"}}}, "不属于贵企业", false},
+		// item.new.submit's "request" param links the new item to an
+		// enterprise request: only one who may handle the request may.
+		{"request linked by a liaison", azTry{user: liaison, action: "item.new.submit", params: map[string]string{"unit": "lingbao", "request": id(w.open.ID)}, form: newItem}, "仅限", false},
+		{"other enterprise's request linked by a leader", azTry{user: leader, action: "item.new.submit", params: map[string]string{"unit": "lingbao", "request": id(w.foreign.ID)}, form: newItem}, "仅限", false},
+
 		// Stale cards.
 		{"older version: progress", azTry{user: liaison, action: "item.progress.submit", params: map[string]string{"item": id(w.item.ID), "v": "0"}, form: progress}, msgStale, true},
 		{"older version: close", azTry{user: liaison, action: "item.close.submit", params: map[string]string{"item": id(w.item.ID), "v": "0"}, form: cards.Values{"result": {"x"}}}, msgStale, true},
@@ -627,5 +632,11 @@ func TestAuthorizationForgedAndStale(t *testing.T) {
 				t.Errorf("%q not in:\n%s", c.want, res.output)
 			}
 		})
+	}
+
+	// The leader who handles the request links it; the item records it.
+	res := a.try(t, azTry{user: leader, action: "item.new.submit", params: map[string]string{"unit": "lingbao", "request": id(w.open.ID)}, form: newItem})
+	if !res.answered(true) || !strings.Contains(res.output, "已登记为") || !slices.Contains(res.changed, "ledger_items") {
+		t.Errorf("leader's link refused: %v\n%s", res.changed, res.output)
 	}
 }

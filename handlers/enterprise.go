@@ -242,6 +242,9 @@ func contactActor(r *bot.Request) store.Actor {
 // redrawn when it changes.
 func requestSubject(q *store.EnterpriseRequest) string { return "ereq:" + strconv.FormatInt(q.ID, 10) }
 
+// msgNoRequestRight refuses a request to one who may not handle it.
+const msgNoRequestRight = "企业诉求仅限其联系领导、受转交人和市局专项整治办公室查看和办理。"
+
 // canHandle reports whether the asker may read and answer q: its owner
 // (whoever it was transferred to), the enterprise's contact leader, or the
 // office.
@@ -282,7 +285,7 @@ func requestParam(ctx context.Context, r *bot.Request, lock bool) (*store.Enterp
 		return q, nil
 	}
 	if !canHandle(r, q) {
-		return nil, bot.Refuse("企业诉求仅限其联系领导、受转交人和市局专项整治办公室查看和办理。")
+		return nil, bot.Refuse(msgNoRequestRight)
 	}
 	return q, nil
 }

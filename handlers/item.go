@@ -170,6 +170,9 @@ func (h *handler) newItemSubmit(ctx context.Context, r *bot.Request) (*bot.Reply
 		if err != nil {
 			return nil, err
 		}
+		if !canHandle(r, q) {
+			return nil, bot.Refuse(msgNoRequestRight)
+		}
 		if q.LedgerItemID != nil {
 			return nil, bot.Refuse("诉求 %s 已转为台账问题。", q.Number)
 		}

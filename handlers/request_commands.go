@@ -77,7 +77,7 @@ func (h *handler) leaderRequests(ctx context.Context, r *bot.Request) (*bot.Repl
 			return nil, err
 		}
 		if !canHandle(r, q) {
-			return nil, bot.Refuse("企业诉求仅限其联系领导、受转交人和市局专项整治办公室查看和办理。")
+			return nil, bot.Refuse(msgNoRequestRight)
 		}
 		c, err := h.requestCard(ctx, r.Store, r.Campaign, q, "")
 		if err != nil {
