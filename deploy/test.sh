@@ -3,7 +3,10 @@
 #
 # Starts Postgres when nothing answers on 127.0.0.1:5432, installs Chromium
 # for the simulator's browser test when missing, then fails on gofmt output,
-# runs go vet and go test -race over every package.
+# runs go vet and go test -race over every package (the crash and outage
+# tests of deploy/chaos among them), then every fuzz target for a short
+# bounded time (deploy/fuzz.sh). Long variants: ZG_CHAOS_LONG=1 and
+# ZG_FUZZTIME=5m.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . deploy/pg.sh
@@ -26,3 +29,4 @@ if [ -n "$unformatted" ]; then
 fi
 go vet ./...
 go test -race -count=1 -timeout 30m "$@" ./...
+bash deploy/fuzz.sh
