@@ -586,6 +586,7 @@ func TestAuthorizationForgedAndStale(t *testing.T) {
 		{"other enterprise's request: close", azTry{user: leader, action: "ereq.close", params: params(w.foreign)}, "仅限", false},
 		{"other enterprise's request: to item", azTry{user: leader, action: "ereq.to_item", params: params(w.foreign)}, "仅限", false},
 		{"other enterprise's request: typed", azTry{user: leader, text: "诉求 " + w.foreign.Number}, "仅限", false},
+		{"request transferred to one the form does not offer", azTry{user: leader, action: "ereq.transfer.submit", params: params(w.open), form: cards.Values{"to": {"zhou-ym"}, "note": {"越权"}}}, "转交给", false},
 		{"other enterprise's request: rated by a contact", azTry{user: contact, action: "ereq.rate", params: map[string]string{"request": id(w.foreign.ID), "rating": store.RatingUnsatisfied}}, "不属于贵企业", false},
 		{"other enterprise's request: commented by a contact", azTry{user: "c:smx-yunshu:张伟", action: "ereq.rate.comment.submit", params: map[string]string{"request": id(w.rated.ID), "rating": store.RatingSatisfied}, form: cards.Values{"comment": {"越权"}}}, "不属于贵企业", false},
 		// item.new.submit's "request" param links the new item to an
