@@ -202,7 +202,7 @@ func newAzFixture(t *testing.T) *azFixture {
 			}
 		}
 	})
-	h := bottest.NewHarness(t, st, lgAt("2026-11-26", "10:00"), func(rt *bot.Router, c bot.Clock) { Register(rt, Deps{Clock: c}) })
+	h := newDemoHarness(t, st)
 	f := &lgFixture{ctx: ctx, st: st, h: h, camp: camp}
 	a := &azFixture{ctx: ctx, tx: tx, f: f, w: &azWorld{}}
 	a.build(t)
@@ -605,6 +605,11 @@ func TestAuthorizationForgedAndStale(t *testing.T) {
 		{"decided request: approve", azTry{user: leader, action: "approval.approve", params: requestParams(w.decided)}, "已处理", true},
 		{"decided request: reject", azTry{user: leader, action: "approval.reject.submit", params: requestParams(w.decided), form: cards.Values{"reason": {"x"}}}, "已处理", true},
 		{"closed enterprise request: reply", azTry{user: leader, action: "ereq.reply.submit", params: params(w.unrated), form: cards.Values{"text": {"x"}}}, "已办结", false},
+		{"closed enterprise request: reply form", azTry{user: leader, action: "ereq.reply.form", params: params(w.unrated)}, "已办结，无法再答复", false},
+		{"closed enterprise request: transfer form", azTry{user: azAccounts[azOffice], action: "ereq.transfer.form", params: params(w.unrated)}, "已办结，无法转交", false},
+		{"closed enterprise request: transfer", azTry{user: leader, action: "ereq.transfer.submit", params: params(w.unrated), form: cards.Values{"to": {officeTarget}, "note": {"x"}}}, "已办结，无法转交", false},
+		{"closed enterprise request: close", azTry{user: leader, action: "ereq.close", params: params(w.unrated)}, "已办结", false},
+		{"open request: rated", azTry{user: contact, action: "ereq.rate", params: map[string]string{"request": id(w.open.ID), "rating": store.RatingSatisfied}}, "尚未办结", false},
 		{"rated request: rated again", azTry{user: contact, action: "ereq.rate", params: map[string]string{"request": id(w.rated.ID), "rating": store.RatingUnsatisfied}}, "已评价", false},
 
 		// Anyone unknown: asked to bind, whatever he sends.

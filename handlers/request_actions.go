@@ -33,6 +33,28 @@ func handlerRequest(ctx context.Context, r *bot.Request, lock bool) (*store.Ente
 	return requestParam(ctx, r, lock)
 }
 
+// openHandlerRequest is handlerRequest for an action on an open request: a
+// closed one is refused with closed, a format of the request's number.
+func openHandlerRequest(ctx context.Context, r *bot.Request, lock bool, closed string) (*store.EnterpriseRequest, error) {
+	q, err := handlerRequest(ctx, r, lock)
+	if err != nil {
+		return nil, err
+	}
+	if q.State == store.RequestClosed {
+		return nil, bot.Refuse(closed, q.Number)
+	}
+	return q, nil
+}
+
+// contactRequest loads the action's request for the enterprise contact
+// whose enterprise it is, locked.
+func contactRequest(ctx context.Context, r *bot.Request) (*store.EnterpriseRequest, error) {
+	if r.Contact == nil {
+		return nil, bot.Refuse("仅企业联系人可以评价诉求。")
+	}
+	return requestParam(ctx, r, true)
+}
+
 // showRequest answers ereq.show: the request's card, audited.
 func (h *handler) showRequest(ctx context.Context, r *bot.Request) (*bot.Reply, error) {
 	q, err := handlerRequest(ctx, r, false)
@@ -51,12 +73,9 @@ func (h *handler) showRequest(ctx context.Context, r *bot.Request) (*bot.Reply, 
 
 // replyForm answers ereq.reply.form.
 func (h *handler) replyForm(ctx context.Context, r *bot.Request) (*bot.Reply, error) {
-	q, err := handlerRequest(ctx, r, false)
+	q, err := openHandlerRequest(ctx, r, false, "诉求 %s 已办结，无法再答复。")
 	if err != nil {
 		return nil, err
-	}
-	if q.State == store.RequestClosed {
-		return nil, bot.Refuse("诉求 %s 已办结，无法再答复。", q.Number)
 	}
 	return bot.CardReply(replyFormCard(q)), nil
 }
@@ -77,12 +96,9 @@ func formValues(r *bot.Request, form *cards.Form) (cards.Values, error) {
 // replySubmit answers ereq.reply.submit: the answer goes into the thread
 // and to the enterprise, and the clock stops.
 func (h *handler) replySubmit(ctx context.Context, r *bot.Request) (*bot.Reply, error) {
-	q, err := handlerRequest(ctx, r, true)
+	q, err := openHandlerRequest(ctx, r, true, "诉求 %s 已办结，无法再答复。")
 	if err != nil {
 		return nil, err
-	}
-	if q.State == store.RequestClosed {
-		return nil, bot.Refuse("诉求 %s 已办结，无法再答复。", q.Number)
 	}
 	v, err := formValues(r, replyFormCard(q).Form())
 	if err != nil {
@@ -177,12 +193,9 @@ func transferOptions(ctx context.Context, r *bot.Request, q *store.EnterpriseReq
 
 // transferForm answers ereq.transfer.form.
 func (h *handler) transferForm(ctx context.Context, r *bot.Request) (*bot.Reply, error) {
-	q, err := handlerRequest(ctx, r, false)
+	q, err := openHandlerRequest(ctx, r, false, "诉求 %s 已办结，无法转交。")
 	if err != nil {
 		return nil, err
-	}
-	if q.State == store.RequestClosed {
-		return nil, bot.Refuse("诉求 %s 已办结，无法转交。", q.Number)
 	}
 	opts, err := transferOptions(ctx, r, q)
 	if err != nil {
@@ -194,12 +207,9 @@ func (h *handler) transferForm(ctx context.Context, r *bot.Request) (*bot.Reply,
 // transferSubmit answers ereq.transfer.submit: the request changes owner
 // with a note, the new owner gets its card, the enterprise is told.
 func (h *handler) transferSubmit(ctx context.Context, r *bot.Request) (*bot.Reply, error) {
-	q, err := handlerRequest(ctx, r, true)
+	q, err := openHandlerRequest(ctx, r, true, "诉求 %s 已办结，无法转交。")
 	if err != nil {
 		return nil, err
-	}
-	if q.State == store.RequestClosed {
-		return nil, bot.Refuse("诉求 %s 已办结，无法转交。", q.Number)
 	}
 	opts, err := transferOptions(ctx, r, q)
 	if err != nil {
@@ -283,12 +293,9 @@ func (h *handler) transferSubmit(ctx context.Context, r *bot.Request) (*bot.Repl
 
 // closeRequest answers ereq.close (办结): the enterprise is asked to rate.
 func (h *handler) closeRequest(ctx context.Context, r *bot.Request) (*bot.Reply, error) {
-	q, err := handlerRequest(ctx, r, true)
+	q, err := openHandlerRequest(ctx, r, true, "诉求 %s 已办结。")
 	if err != nil {
 		return nil, err
-	}
-	if q.State == store.RequestClosed {
-		return nil, bot.Refuse("诉求 %s 已办结。", q.Number)
 	}
 	if err := r.Store.CloseEnterpriseRequest(ctx, q.ID, r.Now); err != nil {
 		return nil, err
@@ -341,10 +348,7 @@ func parseRating(text string) (rating, comment string, ok bool) {
 
 // rateRequest answers ereq.rate from the enterprise's rating card.
 func (h *handler) rateRequest(ctx context.Context, r *bot.Request) (*bot.Reply, error) {
-	if r.Contact == nil {
-		return nil, bot.Refuse("仅企业联系人可以评价诉求。")
-	}
-	q, err := requestParam(ctx, r, true)
+	q, err := contactRequest(ctx, r)
 	if err != nil {
 		return nil, err
 	}
@@ -449,10 +453,7 @@ func (h *handler) tellRating(ctx context.Context, r *bot.Request, camp *store.Ca
 // rateComment answers ereq.rate.comment.submit: the optional comment of the
 // rating just given.
 func (h *handler) rateComment(ctx context.Context, r *bot.Request) (*bot.Reply, error) {
-	if r.Contact == nil {
-		return nil, bot.Refuse("仅企业联系人可以评价诉求。")
-	}
-	q, err := requestParam(ctx, r, true)
+	q, err := contactRequest(ctx, r)
 	if err != nil {
 		return nil, err
 	}
