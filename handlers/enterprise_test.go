@@ -39,7 +39,7 @@ func newEntFixture(t *testing.T) *entFixture {
 	ctx := context.Background()
 	st := storetest.TestStore(ctx, t)
 	camp, f := applyCampaignFile(t, ctx, st, demoFile, nil)
-	h := bottest.NewHarness(t, st, at("2026-11-26", "10:00"), func(rt *bot.Router, c bot.Clock) { Register(rt, Deps{Clock: c}) })
+	h := newDemoHarness(t, st)
 	return &entFixture{ctx: ctx, st: st, h: h, camp: camp, file: f}
 }
 
@@ -80,18 +80,6 @@ func (f *entFixture) request(t *testing.T, number string) *store.EnterpriseReque
 
 func params(q *store.EnterpriseRequest) map[string]string {
 	return map[string]string{"request": strconv.FormatInt(q.ID, 10)}
-}
-
-// to returns what was sent to user (a sim account or another platform's
-// user id).
-func to(sent []bottest.Sent, user string) []bottest.Sent {
-	var out []bottest.Sent
-	for _, s := range sent {
-		if s.To.UserID == user || s.To.ChatID == "d:"+user {
-			out = append(out, s)
-		}
-	}
-	return out
 }
 
 func textOf(s bottest.Sent) string {
@@ -143,13 +131,13 @@ func TestEnterpriseRelayBothWays(t *testing.T) {
 	f := newEntFixture(t)
 	f.text(t, zhangWei, "我公司两辆货车年审被要求重复提交材料。")
 	sent := f.h.Deliver()
-	leader := to(sent, wangJG)
+	leader := sentTo(sent, wangJG)
 	if len(leader) != 1 || leader[0].Message.Card == nil {
 		t.Fatalf("leader got %d messages, want one card: %+v", len(leader), sent)
 	}
 	mustContain(t, "leader card", leader, "企业诉求 QY-2026-0001")
 	mustContain(t, "leader card", leader, "重复提交材料")
-	mustContain(t, "ack", to(sent, zhangWei), "QY-2026-0001")
+	mustContain(t, "ack", sentTo(sent, zhangWei), "QY-2026-0001")
 	if btns := leader[0].Message.Card.Buttons(); len(btns) < 3 || btns[0].Action != "ereq.reply.form" || btns[1].Action != "ereq.transfer.form" || btns[2].Action != "ereq.close" {
 		t.Fatalf("buttons = %+v", btns)
 	}
@@ -168,7 +156,7 @@ func TestEnterpriseRelayBothWays(t *testing.T) {
 		t.Fatalf("reply toast = %q %q", r.Toast, r.ToastKind)
 	}
 	sent = f.h.Deliver()
-	mustContain(t, "answer", to(sent, zhangWei), "王建国答复：\n已协调车管部门")
+	mustContain(t, "answer", sentTo(sent, zhangWei), "王建国答复：\n已协调车管部门")
 	q = f.request(t, "QY-2026-0001")
 	if q.State != store.RequestAnswered || q.FirstAnswerAt == nil || q.WaitingSince != nil {
 		t.Fatalf("after answer: %+v", q)
@@ -178,7 +166,7 @@ func TestEnterpriseRelayBothWays(t *testing.T) {
 	f.h.Clock.Set(at("2026-11-26", "14:00"))
 	f.text(t, zhangWei, "谢谢，明天几点可以去办？")
 	sent = f.h.Deliver()
-	mustContain(t, "follow-up", to(sent, wangJG), "明天几点")
+	mustContain(t, "follow-up", sentTo(sent, wangJG), "明天几点")
 	q = f.request(t, "QY-2026-0001")
 	if q.State != store.RequestOpen || q.WaitingSince == nil || !q.WaitingSince.Equal(at("2026-11-26", "14:00")) {
 		t.Fatalf("after follow-up: %+v", q)
@@ -196,7 +184,7 @@ func TestEnterpriseRelayBothWays(t *testing.T) {
 	// The contact's commands.
 	f.text(t, zhangWei, "联系人")
 	f.text(t, zhangWei, "我的诉求")
-	sent = to(f.h.Deliver(), zhangWei)
+	sent = sentTo(f.h.Deliver(), zhangWei)
 	mustContain(t, "联系人", sent, "13800000002")
 	mustContain(t, "我的诉求", sent, "我的诉求")
 }
@@ -207,7 +195,7 @@ func TestEnterpriseDuplicateInbound(t *testing.T) {
 		f.event(t, bot.Sim, "sim-m42", zhangWei, "请问客运线路延期怎么申请？")
 	}
 	sent := f.h.Deliver()
-	if n := len(to(sent, wangJG)); n != 1 {
+	if n := len(sentTo(sent, wangJG)); n != 1 {
 		t.Fatalf("leader got %d forwards, want 1", n)
 	}
 	msgs, err := f.st.RequestMessages(f.ctx, f.request(t, "QY-2026-0001").ID, 10)
@@ -220,7 +208,7 @@ func TestEnterpriseStrangerAndBinding(t *testing.T) {
 	f := newEntFixture(t)
 	f.text(t, "wx-unknown", "你好，我想反映问题")
 	sent := f.h.Deliver()
-	mustContain(t, "stranger", to(sent, "wx-unknown"), "绑定")
+	mustContain(t, "stranger", sentTo(sent, "wx-unknown"), "绑定")
 	if len(sent) != 1 {
 		t.Fatalf("stranger: %d messages sent, want only the explanation", len(sent))
 	}
@@ -231,8 +219,8 @@ func TestEnterpriseStrangerAndBinding(t *testing.T) {
 	f.text(t, "wx-unknown", "绑定 "+code.Code)
 	f.text(t, "wx-unknown", "站点门口的公交站牌被撤了")
 	sent = f.h.Deliver()
-	mustContain(t, "bound", to(sent, "wx-unknown"), "绑定成功")
-	mustContain(t, "forward", to(sent, wangJG), "灵宝市通途客运有限公司 赵强")
+	mustContain(t, "bound", sentTo(sent, "wx-unknown"), "绑定成功")
+	mustContain(t, "forward", sentTo(sent, wangJG), "灵宝市通途客运有限公司 赵强")
 }
 
 func TestEnterpriseCrossPlatformAndKFWindow(t *testing.T) {
@@ -258,14 +246,14 @@ func TestEnterpriseCrossPlatformAndKFWindow(t *testing.T) {
 	}
 	inbound("kf-1", "货车通行证办理需要多久？")
 	f.h.Deliver()
-	mustContain(t, "leader on sim", to(f.h.Adapter.Sent(), wangJG), "货车通行证")
-	mustContain(t, "ack on 微信客服", to(kf.Sent(), "wm_zhang"), "QY-2026-0001")
+	mustContain(t, "leader on sim", sentTo(f.h.Adapter.Sent(), wangJG), "货车通行证")
+	mustContain(t, "ack on 微信客服", sentTo(kf.Sent(), "wm_zhang"), "QY-2026-0001")
 	q := f.request(t, "QY-2026-0001")
 
 	// The leader answers from the simulator: the answer goes to WeChat.
 	f.click(t, wangJG, "ereq.reply.submit", params(q), cards.Values{"text": {"一般3个工作日。"}})
 	f.h.Deliver()
-	mustContain(t, "answer on 微信客服", to(kf.Sent(), "wm_zhang"), "一般3个工作日")
+	mustContain(t, "answer on 微信客服", sentTo(kf.Sent(), "wm_zhang"), "一般3个工作日")
 
 	// Three more replies fill the window (ack + 4 = 5); the sixth is held
 	// and the leader is told.
@@ -273,7 +261,7 @@ func TestEnterpriseCrossPlatformAndKFWindow(t *testing.T) {
 		f.click(t, wangJG, "ereq.reply.submit", params(q), cards.Values{"text": {fmt.Sprintf("补充说明 %d", i+1)}})
 	}
 	f.h.Deliver()
-	if n := len(to(kf.Sent(), "wm_zhang")); n != 5 {
+	if n := len(sentTo(kf.Sent(), "wm_zhang")); n != 5 {
 		t.Fatalf("微信客服 got %d messages, want 5", n)
 	}
 	r := f.click(t, wangJG, "ereq.reply.submit", params(q), cards.Values{"text": {"第六条答复"}})
@@ -281,10 +269,10 @@ func TestEnterpriseCrossPlatformAndKFWindow(t *testing.T) {
 		t.Fatalf("sixth reply toast = %q %q", r.Toast, r.ToastKind)
 	}
 	sent := f.h.Deliver()
-	if n := len(to(kf.Sent(), "wm_zhang")); n != 5 {
+	if n := len(sentTo(kf.Sent(), "wm_zhang")); n != 5 {
 		t.Fatalf("微信客服 got %d messages after the sixth, want 5", n)
 	}
-	mustContain(t, "leader told", to(sent, wangJG), "答复待发送")
+	mustContain(t, "leader told", sentTo(sent, wangJG), "答复待发送")
 
 	// Past 48 hours a reply is held too.
 	f.h.Clock.Set(at("2026-11-28", "11:00"))
@@ -295,7 +283,7 @@ func TestEnterpriseCrossPlatformAndKFWindow(t *testing.T) {
 	// The enterprise writes again: the held replies go out, oldest first.
 	inbound("kf-2", "好的，收到")
 	f.h.Deliver()
-	got := to(kf.Sent(), "wm_zhang")
+	got := sentTo(kf.Sent(), "wm_zhang")
 	if len(got) != 7 || !strings.Contains(got[5].Message.Text, "第六条答复") || !strings.Contains(got[6].Message.Text, "第七条答复") {
 		var texts []string
 		for _, s := range got {
@@ -324,7 +312,7 @@ func TestEnterpriseUndeliveredReplyTellsLeader(t *testing.T) {
 		t.Fatal(err)
 	}
 	sent := f.h.Deliver()
-	mustContain(t, "undelivered notice", to(sent, wangJG), "答复待发送 · QY-2026-0001")
+	mustContain(t, "undelivered notice", sentTo(sent, wangJG), "答复待发送 · QY-2026-0001")
 	held, err := f.st.HeldMessagesOfContact(f.ctx, q.ContactID)
 	if err != nil || len(held) != 1 {
 		t.Fatalf("held = %d, %v", len(held), err)
@@ -333,7 +321,7 @@ func TestEnterpriseUndeliveredReplyTellsLeader(t *testing.T) {
 	if _, err := sched.RunDue(f.ctx, at("2026-11-26", "12:00")); err != nil {
 		t.Fatal(err)
 	}
-	if n := len(to(f.h.Deliver(), wangJG)); n != 0 {
+	if n := len(sentTo(f.h.Deliver(), wangJG)); n != 0 {
 		t.Fatalf("told again: %d", n)
 	}
 }
@@ -354,8 +342,8 @@ func TestEnterprisePrivacyAndTransfer(t *testing.T) {
 		t.Fatalf("reply by chen-hm: %+v", r)
 	}
 	f.text(t, chenHM, "诉求 QY-2026-0001")
-	mustContain(t, "refusal", to(f.h.Deliver(), chenHM), "仅限")
-	if n := len(to(f.h.Deliver(), zhangWei)); n != 0 {
+	mustContain(t, "refusal", sentTo(f.h.Deliver(), chenHM), "仅限")
+	if n := len(sentTo(f.h.Deliver(), zhangWei)); n != 0 {
 		t.Fatalf("contact got %d messages from refused actions", n)
 	}
 	// An enterprise contact cannot read another enterprise's request.
@@ -377,8 +365,8 @@ func TestEnterprisePrivacyAndTransfer(t *testing.T) {
 		t.Fatalf("transfer: %q", r.Toast)
 	}
 	sent := f.h.Deliver()
-	mustContain(t, "new owner", to(sent, chenHM), "涉及义马执法")
-	mustContain(t, "enterprise told", to(sent, zhangWei), "已转由陈红梅")
+	mustContain(t, "new owner", sentTo(sent, chenHM), "涉及义马执法")
+	mustContain(t, "enterprise told", sentTo(sent, zhangWei), "已转由陈红梅")
 	if q = f.request(t, "QY-2026-0001"); q.OwnerKey != "chen-hm" {
 		t.Fatalf("owner = %s", q.OwnerKey)
 	}
@@ -386,13 +374,13 @@ func TestEnterprisePrivacyAndTransfer(t *testing.T) {
 	if r := f.click(t, chenHM, "ereq.reply.submit", params(q), cards.Values{"text": {"已责成义马市局调查。"}}); r.ToastKind != "success" {
 		t.Fatalf("reply by new owner: %+v", r)
 	}
-	mustContain(t, "answer", to(f.h.Deliver(), zhangWei), "陈红梅答复")
+	mustContain(t, "answer", sentTo(f.h.Deliver(), zhangWei), "陈红梅答复")
 	if got := strings.Join(auditActions(t, f, q.Number), ","); got != "open,view,transfer,reply" {
 		t.Fatalf("audit = %s", got)
 	}
 	// Transfer to the office.
 	f.click(t, chenHM, "ereq.transfer.submit", params(q), cards.Values{"to": {"office"}, "note": {"请办公室督办"}})
-	mustContain(t, "office", to(f.h.Deliver(), luXM), "请办公室督办")
+	mustContain(t, "office", sentTo(f.h.Deliver(), luXM), "请办公室督办")
 }
 
 func TestEnterpriseAnswerClock(t *testing.T) {
@@ -431,7 +419,7 @@ func TestEnterpriseAnswerClock(t *testing.T) {
 	if want := fmt.Sprintf("ereq:QY-2026-0001:w%d:late:p:wang-jg", since); len(keys) != 1 || keys[0] != want {
 		t.Fatalf("Tuesday 10:00: %v, want %s", keys, want)
 	}
-	mustContain(t, "reminder", to(f.h.Deliver(), wangJG), "超时未答复")
+	mustContain(t, "reminder", sentTo(f.h.Deliver(), wangJG), "超时未答复")
 	// Twice the limit (Fri 12-04 10:00): the office.
 	if keys := tick("2026-12-03", "10:00"); len(keys) != 0 {
 		t.Fatalf("Thursday: %v", keys)
@@ -440,7 +428,7 @@ func TestEnterpriseAnswerClock(t *testing.T) {
 	if len(keys) != 2 || !strings.Contains(keys[0], ":office:") {
 		t.Fatalf("Friday: %v", keys)
 	}
-	mustContain(t, "office", to(f.h.Deliver(), luXM), "两倍")
+	mustContain(t, "office", sentTo(f.h.Deliver(), luXM), "两倍")
 
 	// An answer stops the clock; a new message starts a new one.
 	q := f.request(t, "QY-2026-0001")
@@ -460,7 +448,7 @@ func TestEnterpriseRatingAndReopen(t *testing.T) {
 	if r := f.click(t, wangJG, "ereq.close", params(q), nil); r.ToastKind != "success" {
 		t.Fatalf("close: %+v", r)
 	}
-	sent := to(f.h.Deliver(), zhangWei)
+	sent := sentTo(f.h.Deliver(), zhangWei)
 	var rating *cards.Card
 	for _, s := range sent {
 		if s.Message.Card != nil && strings.Contains(s.Message.Card.Title, "请评价") {
@@ -479,8 +467,8 @@ func TestEnterpriseRatingAndReopen(t *testing.T) {
 		t.Fatalf("rate reply: %+v", r)
 	}
 	sent = f.h.Deliver()
-	mustContain(t, "leader told", to(sent, wangJG), "不满意")
-	mustContain(t, "office told", to(sent, luXM), "不满意")
+	mustContain(t, "leader told", sentTo(sent, wangJG), "不满意")
+	mustContain(t, "office told", sentTo(sent, luXM), "不满意")
 	q = f.request(t, "QY-2026-0001")
 	if q.State != store.RequestOpen || q.WaitingSince == nil {
 		t.Fatalf("after 不满意: %+v", q)
@@ -488,7 +476,7 @@ func TestEnterpriseRatingAndReopen(t *testing.T) {
 	// The comment goes to the leader.
 	f.click(t, zhangWei, "ereq.rate.comment.submit", map[string]string{"request": params(q)["request"], "rating": "unsatisfied"},
 		cards.Values{"comment": {"临时通道太窄"}})
-	mustContain(t, "comment", to(f.h.Deliver(), wangJG), "临时通道太窄")
+	mustContain(t, "comment", sentTo(f.h.Deliver(), wangJG), "临时通道太窄")
 	// Rating twice is refused: the request is open again.
 	if r := f.click(t, zhangWei, bad.Action, bad.Params, nil); r.ToastKind != "error" {
 		t.Fatalf("second rating: %+v", r)
@@ -497,7 +485,7 @@ func TestEnterpriseRatingAndReopen(t *testing.T) {
 	f.click(t, wangJG, "ereq.close", params(q), nil)
 	f.h.Deliver()
 	f.text(t, zhangWei, "满意")
-	mustContain(t, "thanks", to(f.h.Deliver(), zhangWei), "感谢您对诉求 QY-2026-0001 的评价：满意")
+	mustContain(t, "thanks", sentTo(f.h.Deliver(), zhangWei), "感谢您对诉求 QY-2026-0001 的评价：满意")
 	q = f.request(t, "QY-2026-0001")
 	if q.State != store.RequestClosed || q.Rating == nil || *q.Rating != store.RatingSatisfied {
 		t.Fatalf("after 满意: %+v", q)
@@ -531,7 +519,7 @@ func TestEnterpriseToItem(t *testing.T) {
 	if r.ToastKind != "success" || r.Card != nil {
 		t.Fatalf("to_item by wang-jg: %+v", r)
 	}
-	mustContain(t, "office asked", to(f.h.Deliver(), luXM), "请办公室将企业诉求 QY-2026-0001 登记为台账问题")
+	mustContain(t, "office asked", sentTo(f.h.Deliver(), luXM), "请办公室将企业诉求 QY-2026-0001 登记为台账问题")
 	r = f.click(t, luXM, "ereq.to_item", params(q), nil)
 	form := r.Card.Form()
 	if form == nil || form.Submit.Action != "item.new.submit" || form.Submit.Params["request"] != params(q)["request"] || form.Submit.Params["unit"] != "city-office" {
@@ -595,9 +583,9 @@ func TestEnterpriseSuccession(t *testing.T) {
 	// The CLI queued the notices at the real time.
 	f.h.Clock.Set(time.Now().Add(time.Minute))
 	sent := f.h.Deliver()
-	mustContain(t, "enterprise told", to(sent, zhangWei), "联系领导已调整为陈红梅")
-	mustContain(t, "enterprise told", to(sent, zhangWei), "QY-2026-0001")
-	mustContain(t, "new leader told", to(sent, chenHM), "QY-2026-0001")
+	mustContain(t, "enterprise told", sentTo(sent, zhangWei), "联系领导已调整为陈红梅")
+	mustContain(t, "enterprise told", sentTo(sent, zhangWei), "QY-2026-0001")
+	mustContain(t, "new leader told", sentTo(sent, chenHM), "QY-2026-0001")
 	if got := strings.Join(auditActions(t, f, q.Number), ","); got != "open,transfer" {
 		t.Fatalf("audit = %s", got)
 	}
@@ -612,7 +600,7 @@ func TestEnterpriseSuccession(t *testing.T) {
 	if _, err := ApplyCampaign(f.ctx, f.st, f.file, store.System); err != nil {
 		t.Fatal(err)
 	}
-	if n := len(to(f.h.Deliver(), zhangWei)); n != 1 { // the answer only
+	if n := len(sentTo(f.h.Deliver(), zhangWei)); n != 1 { // the answer only
 		t.Fatalf("re-apply sent %d", n)
 	}
 }
@@ -663,7 +651,7 @@ func TestEnterpriseFilesAndDialogReply(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.h.Deliver()
-	got := to(f.h.Adapter.Sent(), wangJG)
+	got := sentTo(f.h.Adapter.Sent(), wangJG)
 	if len(got) != 2 || got[1].Message.File == nil || string(got[1].Message.File.Content) != "jpeg-bytes" {
 		t.Fatalf("leader got %+v", got)
 	}
@@ -684,7 +672,7 @@ func TestEnterpriseFilesAndDialogReply(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.h.Deliver()
-	mustContain(t, "answer", to(f.h.Adapter.Sent(), zhangWei), "照片收到，已安排核查")
+	mustContain(t, "answer", sentTo(f.h.Adapter.Sent(), zhangWei), "照片收到，已安排核查")
 }
 
 func TestParseRating(t *testing.T) {

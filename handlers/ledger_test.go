@@ -54,7 +54,7 @@ func newLgFixture(t *testing.T) *lgFixture {
 	ctx := context.Background()
 	st := storetest.TestStore(ctx, t)
 	camp, _ := applyCampaignFile(t, ctx, st, demoFile, nil)
-	h := bottest.NewHarness(t, st, lgAt("2026-11-26", "10:00"), func(rt *bot.Router, c bot.Clock) { Register(rt, Deps{Clock: c}) })
+	h := newDemoHarness(t, st)
 	h.Deliver()
 	return &lgFixture{ctx: ctx, st: st, h: h, camp: camp}
 }
@@ -581,7 +581,7 @@ func TestLedgerConcurrentUpdates(t *testing.T) {
 	if _, err := pool.Exec(ctx, `INSERT INTO unit_members (unit_id, person_id) SELECT id, $1 FROM units WHERE key = 'lingbao'`, pid); err != nil {
 		t.Fatal(err)
 	}
-	h := bottest.NewHarness(t, st, lgAt("2026-11-26", "10:00"), func(rt *bot.Router, c bot.Clock) { Register(rt, Deps{Clock: c}) })
+	h := newDemoHarness(t, st)
 
 	// Two new items at once: LB-2026-001 and LB-2026-002, no gap, no clash.
 	type result struct {
