@@ -264,11 +264,11 @@ func (a *azFixture) say(t *testing.T, user, text string) {
 	}
 }
 
-// queuedTo returns the messages queued to user's 1:1 chat after delivery
+// queuedTo returns the messages queued to user, or to chat, after delivery
 // id after.
-func (a *azFixture) queuedTo(t *testing.T, user string, after int64) []bot.Message {
+func (a *azFixture) queuedTo(t *testing.T, user, chat string, after int64) []bot.Message {
 	t.Helper()
-	rows, err := a.tx.Query(a.ctx, `SELECT payload FROM deliveries WHERE id > $1 AND (user_id = $2 OR chat_id = 'd:' || $2) ORDER BY id`, after, user)
+	rows, err := a.tx.Query(a.ctx, `SELECT payload FROM deliveries WHERE id > $1 AND (user_id = $2 OR chat_id = $3) ORDER BY id`, after, user, chat)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -327,18 +327,18 @@ var azTables = []string{"accounts", "audit_log", "audit_head", "bind_codes", "ch
 
 // state is a digest of every row of azTables and of the deliveries not to
 // the asker.
-func (a *azFixture) state(t *testing.T, asker string) map[string]string {
+func (a *azFixture) state(t *testing.T, asker, chat string) map[string]string {
 	t.Helper()
 	out := map[string]string{}
 	for _, tab := range append(slices.Clone(azTables), "deliveries") {
 		where := ""
 		if tab == "deliveries" {
-			where = " WHERE x.user_id <> $1 AND x.chat_id <> 'd:' || $1"
+			where = " WHERE x.user_id <> $1 AND x.chat_id <> $2"
 		}
 		q := `SELECT count(*)::text || ' ' || coalesce(md5(string_agg(x::text, '|' ORDER BY x::text)), '') FROM ` + tab + ` x` + where
 		var args []any
 		if where != "" {
-			args = append(args, asker)
+			args = append(args, asker, chat)
 		}
 		var s string
 		if err := a.tx.QueryRow(a.ctx, q, args...).Scan(&s); err != nil {
@@ -364,6 +364,7 @@ func changedTables(before, after map[string]string) []string {
 // azTry is one try: who, what, and what came back.
 type azTry struct {
 	user   string
+	chat   string // a group chat's id; "" for the 1:1 chat
 	text   string // a typed command, or
 	action string // a card action
 	params map[string]string
@@ -425,19 +426,23 @@ func (a *azFixture) try(t *testing.T, x azTry) *azResult {
 			t.Fatal(err)
 		}
 	}()
-	before, last := a.state(t, x.user), a.lastDelivery(t)
+	chat := x.chat
+	if chat == "" {
+		chat = "d:" + x.user
+	}
+	before, last := a.state(t, x.user, chat), a.lastDelivery(t)
 	res := &azResult{}
 	var err error
 	if x.action != "" {
-		res.reply, err = a.f.h.Click(x.user, "", x.action, x.params, x.form)
+		res.reply, err = a.f.h.Click(x.user, x.chat, x.action, x.params, x.form)
 	} else {
-		_, err = a.f.h.Text(x.user, "", x.text)
+		_, err = a.f.h.Text(x.user, x.chat, x.text)
 	}
 	if err != nil {
 		t.Fatalf("%s %s%s: %v", x.user, x.action, x.text, err)
 	}
-	res.changed = changedTables(before, a.state(t, x.user))
-	res.sent = a.queuedTo(t, x.user, last)
+	res.changed = changedTables(before, a.state(t, x.user, chat))
+	res.sent = a.queuedTo(t, x.user, chat, last)
 	var b strings.Builder
 	if res.reply != nil {
 		b.WriteString(res.reply.Toast + "\n" + res.reply.Text + "\n" + cardText(res.reply.Card))
@@ -621,7 +626,13 @@ func TestAuthorizationForgedAndStale(t *testing.T) {
 
 		// Anyone unknown: asked to bind, whatever he sends.
 		{"stranger: free text", azTry{user: azAccounts[azStranger], text: "你好，我要反映问题"}, "绑定 绑定码", false},
-		{"stranger: unknown account in a unit's group", azTry{user: azAccounts[azStranger], text: "台账"}, "绑定 绑定码", false},
+		{"stranger: in a unit's group", azTry{user: azAccounts[azStranger], chat: lgGroup, text: "台账"}, "绑定 绑定码", false},
+
+		// In another unit's group chat, its unit is not the asker's.
+		{"other unit's group: ledger", azTry{user: azAccounts[azOtherLiaison], chat: lgGroup, text: "台账"}, "灵宝市交通运输局", false},
+		{"other unit's group: new item", azTry{user: azAccounts[azOtherLeader], chat: lgGroup, text: "新增问题"}, "灵宝市交通运输局", false},
+		{"other unit's group: report", azTry{user: azAccounts[azOtherLiaison], chat: lgGroup, text: "月报"}, "灵宝市交通运输局", false},
+		{"contact in a unit's group", azTry{user: contact, chat: lgGroup, text: "台账"}, "抱歉", false},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
