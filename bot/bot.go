@@ -232,44 +232,11 @@ func (b *Bot) route(ctx context.Context, r *Request) (*Reply, error) {
 // newRequest resolves who and where.
 func (b *Bot) newRequest(ctx context.Context, tx *store.Store, ev *Event) (*Request, error) {
 	r := &Request{Event: ev, Store: tx, Now: ev.At, bot: b}
-	c, err := tx.CurrentCampaign(ctx)
-	switch {
-	case err == nil:
-		r.Campaign = c
-	case !errors.Is(err, store.ErrNotFound):
+	rc, err := tx.LoadRequestContext(ctx, string(ev.Platform), ev.Sender.ID, ev.Chat.ID)
+	if err != nil {
 		return nil, err
 	}
-	if ev.Sender.ID != "" {
-		acc, err := tx.AccountByExternal(ctx, string(ev.Platform), ev.Sender.ID)
-		switch {
-		case err == nil:
-			if acc.PersonID != nil {
-				if r.Person, err = tx.PersonByID(ctx, *acc.PersonID); err != nil {
-					return nil, err
-				}
-				if r.Campaign != nil {
-					if r.Roles, err = tx.RolesOf(ctx, r.Campaign.ID, r.Person.ID); err != nil {
-						return nil, err
-					}
-				}
-			} else if acc.ContactID != nil {
-				if r.Contact, err = tx.ContactByID(ctx, *acc.ContactID); err != nil {
-					return nil, err
-				}
-			}
-		case !errors.Is(err, store.ErrNotFound):
-			return nil, err
-		}
-	}
-	if ev.Chat.ID != "" {
-		ch, err := tx.ChatByExternal(ctx, string(ev.Platform), ev.Chat.ID)
-		switch {
-		case err == nil:
-			r.Chat = ch
-		case !errors.Is(err, store.ErrNotFound):
-			return nil, err
-		}
-	}
+	r.Campaign, r.Person, r.Roles, r.Contact, r.Chat = rc.Campaign, rc.Person, rc.Roles, rc.Contact, rc.Chat
 	return r, nil
 }
 

@@ -154,24 +154,31 @@ func contains(ids []int64, id int64) bool {
 // RolesOf returns a person's roles in a campaign in one query.
 func (s *Store) RolesOf(ctx context.Context, campaignID, personID int64) (Roles, error) {
 	var r Roles
-	// Three index lookups rather than a scan of the campaign's units: it
-	// runs on every event from a person.
-	err := s.db.QueryRow(ctx, `
-		WITH mine AS (
-		    SELECT u.id, u.is_office, true AS leads, u.liaison_id = $2 AS liaises, false AS member
-		    FROM units u WHERE u.leader_id = $2 AND u.campaign_id = $1
+	err := s.db.QueryRow(ctx, rolesSQL("$1", "$2"),
+		campaignID, personID).Scan(&r.Office, &r.Leads, &r.Liaises, &r.Member)
+	return r, wrap("roles", err)
+}
+
+// rolesSQL is the query of a person's roles in a campaign, given SQL
+// expressions for the campaign's id and the person's id. It is three index
+// lookups rather than a scan of the campaign's units: it runs on every
+// event from a person.
+func rolesSQL(campaignID, personID string) string {
+	return `
+		WITH p AS (SELECT ` + campaignID + `::bigint AS cid, ` + personID + `::bigint AS pid),
+		mine AS (
+		    SELECT u.id, u.is_office, true AS leads, u.liaison_id = p.pid AS liaises, false AS member
+		    FROM p JOIN units u ON u.leader_id = p.pid AND u.campaign_id = p.cid
 		    UNION ALL
 		    SELECT u.id, u.is_office, false, true, false
-		    FROM units u WHERE u.liaison_id = $2 AND u.campaign_id = $1
+		    FROM p JOIN units u ON u.liaison_id = p.pid AND u.campaign_id = p.cid
 		    UNION ALL
 		    SELECT u.id, u.is_office, false, false, true
-		    FROM unit_members m JOIN units u ON u.id = m.unit_id WHERE m.person_id = $2 AND u.campaign_id = $1
+		    FROM p JOIN unit_members m ON m.person_id = p.pid JOIN units u ON u.id = m.unit_id AND u.campaign_id = p.cid
 		)
 		SELECT coalesce(bool_or(is_office), false),
 		       coalesce(array_agg(DISTINCT id ORDER BY id) FILTER (WHERE leads), '{}'),
 		       coalesce(array_agg(DISTINCT id ORDER BY id) FILTER (WHERE liaises), '{}'),
 		       coalesce(array_agg(DISTINCT id ORDER BY id) FILTER (WHERE member), '{}')
-		FROM mine`,
-		campaignID, personID).Scan(&r.Office, &r.Leads, &r.Liaises, &r.Member)
-	return r, wrap("roles", err)
+		FROM mine`
 }
