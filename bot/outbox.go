@@ -118,17 +118,26 @@ func (b *Bot) DeliverDue(ctx context.Context) (int, error) {
 		}
 		queues[k] = append(queues[k], d)
 	}
+	concurrency := deliveryConcurrency
+	if b.store.Tx() != nil {
+		// A bot over one transaction (tests) has one connection.
+		concurrency = 1
+	}
 	var (
 		wg    sync.WaitGroup
 		mu    sync.Mutex
 		first error
-		slots = make(chan struct{}, deliveryConcurrency)
+		slots = make(chan struct{}, concurrency)
 	)
 	for _, k := range order {
 		slots <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-slots }()
 			for _, d := range queues[k] {
+				if ctx.Err() != nil {
+					// Stopping: the rest wait for their lease to run out.
+					return
+				}
 				if err := b.deliver(ctx, d); err != nil {
 					mu.Lock()
 					first = cmp.Or(first, err)
@@ -174,6 +183,11 @@ func (b *Bot) deliver(ctx context.Context, d *store.Delivery) error {
 		ref, err = ad.Send(ctx, to, &m)
 	}
 	now := b.clock.Now()
+	// The send happened (or failed) whatever becomes of the worker now:
+	// its outcome is recorded even when ctx was just cancelled (a shutdown,
+	// another send of the batch failing), so it is not sent again.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
 	if err == nil {
 		b.metrics.DeliveriesSent.WithLabelValues(d.Platform).Inc()
 		id := ref.MessageID
