@@ -30,16 +30,6 @@ const (
 	lgContact   = "c:smx-yunshu:张伟"
 )
 
-var lgShanghai = time.FixedZone("CST", 8*3600)
-
-func lgAt(day, hhmm string) time.Time {
-	t, err := time.ParseInLocation("2006-01-02 15:04", day+" "+hhmm, lgShanghai)
-	if err != nil {
-		panic(err)
-	}
-	return t
-}
-
 type lgFixture struct {
 	ctx  context.Context
 	st   *store.Store
@@ -677,7 +667,7 @@ func TestMonthlyReport(t *testing.T) {
 	wantContains(t, "bad period", r.Toast, "不是本次专项整治的报送期")
 
 	// Submitted 2026-11-23 23:30 in Shanghai (15:30 UTC): on time.
-	f.h.Clock.Set(lgAt("2026-11-23", "23:30"))
+	f.h.Clock.Set(at("2026-11-23", "23:30"))
 	r = f.click(t, lgLiaison, "report.submit", p, cards.Values{"summary": {"本月评查案卷 32 卷"}, "confirm": {"confirmed"}})
 	if r.Toast != "月报已按时报送" {
 		t.Errorf("submit: %q", r.Toast)
@@ -696,7 +686,7 @@ func TestMonthlyReport(t *testing.T) {
 
 	// 义马 submits at 00:30 on the 24th in Shanghai (still the 23rd in
 	// UTC): late.
-	f.h.Clock.Set(lgAt("2026-11-24", "00:30"))
+	f.h.Clock.Set(at("2026-11-24", "00:30"))
 	r = f.click(t, lgYimaLiais, "report.submit", map[string]string{"unit": "yima", "period": "2026-11"}, cards.Values{"summary": {"义马月报"}})
 	if r.Toast != "月报已报送（逾期）" {
 		t.Errorf("late submit: %q", r.Toast)
@@ -910,9 +900,9 @@ func TestLedgerImportBadRows(t *testing.T) {
 func TestExportsInChat(t *testing.T) {
 	f := newLgFixture(t)
 	seedLedger(t, f)
-	f.h.Clock.Set(lgAt("2026-11-20", "10:00"))
+	f.h.Clock.Set(at("2026-11-20", "10:00"))
 	f.click(t, lgLiaison, "report.submit", map[string]string{"unit": "lingbao", "period": "2026-11"}, cards.Values{"summary": {"灵宝月报"}, "confirm": {"confirmed"}})
-	f.h.Clock.Set(lgAt("2026-11-26", "10:00"))
+	f.h.Clock.Set(at("2026-11-26", "10:00"))
 	f.h.Deliver()
 
 	file := func(sent []bottest.Sent, user string) []byte {
@@ -983,7 +973,7 @@ func TestLedgerFromReminderToExport(t *testing.T) {
 	if err != nil || len(due) != 1 {
 		t.Fatalf("due items %v %v", due, err)
 	}
-	reminder := itemReminderCard(due[0], f.unit(t, "lingbao"), stageSoon, lgAt("2026-11-26", "09:00"))
+	reminder := itemReminderCard(due[0], f.unit(t, "lingbao"), stageSoon, at("2026-11-26", "09:00"))
 	btn := reminder.Buttons()[0]
 	r := f.click(t, lgLiaison, btn.Action, btn.Params, nil)
 	form := r.Card.Form()
