@@ -82,34 +82,16 @@ func params(q *store.EnterpriseRequest) map[string]string {
 	return map[string]string{"request": strconv.FormatInt(q.ID, 10)}
 }
 
-func textOf(s bottest.Sent) string {
-	if s.Message.Card != nil {
-		var b strings.Builder
-		b.WriteString(s.Message.Card.Title + "\n")
-		for _, blk := range s.Message.Card.Blocks {
-			b.WriteString(blk.Markdown + blk.Note + "\n")
-			for _, fl := range blk.Fields {
-				b.WriteString(fl.Label + ":" + fl.Value + "\n")
-			}
-		}
-		return b.String()
-	}
-	if s.Message.File != nil {
-		return "[file] " + s.Message.File.Name
-	}
-	return s.Message.Text
-}
-
 func mustContain(t *testing.T, what string, sent []bottest.Sent, want string) {
 	t.Helper()
 	for _, s := range sent {
-		if strings.Contains(textOf(s), want) {
+		if strings.Contains(sentText(s), want) {
 			return
 		}
 	}
 	var got []string
 	for _, s := range sent {
-		got = append(got, textOf(s))
+		got = append(got, sentText(s))
 	}
 	t.Fatalf("%s: no message contains %q; got %q", what, want, got)
 }
