@@ -92,6 +92,22 @@ func (s *Step) Percentile(p float64) time.Duration {
 	return lat[i]
 }
 
+// Only is the step's outcomes of one kind of call.
+func (s *Step) Only(kind string) *Step {
+	out := &Step{Rate: s.Rate, Elapsed: s.Elapsed}
+	for _, o := range s.Outcomes {
+		if o.Call.Kind == kind {
+			out.Outcomes = append(out.Outcomes, o)
+			if o.OK() {
+				out.OK++
+			} else {
+				out.Failed++
+			}
+		}
+	}
+	return out
+}
+
 // Max is the longest answered latency.
 func (s *Step) Max() time.Duration { return s.Percentile(1) }
 

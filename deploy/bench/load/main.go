@@ -163,6 +163,7 @@ func run(ctx context.Context, o options) error {
 	fmt.Printf("%-7s %9s %9s %8s %8s %8s %7s %6s %9s %7s\n", "rate/s", "sent", "ok/s", "p50", "p99", "max", "errors", "late", "RSS max", "CPU")
 	var sustained float64
 	var sustainedRate int
+	var best *loadkit.Step
 	for _, rate := range o.rates {
 		if ctx.Err() != nil {
 			break
@@ -191,7 +192,7 @@ func run(ctx context.Context, o options) error {
 			ms(st.Percentile(0.5)), ms(st.Percentile(0.99)), ms(st.Max()), st.Failed, st.Late, mb(peak.Load()), cpu)
 		ok := st.Failed == 0 && st.Late == 0 && st.Throughput() >= 0.95*float64(rate) && st.Percentile(0.99) < time.Second
 		if ok {
-			sustained, sustainedRate = st.Throughput(), rate
+			sustained, sustainedRate, best = st.Throughput(), rate, st
 		}
 		if err := waitDrained(ctx, pool, 2*time.Minute); err != nil {
 			return err
@@ -201,6 +202,12 @@ func run(ctx context.Context, o options) error {
 		}
 	}
 	fmt.Printf("\nsustained: %.0f callbacks/s (highest rate with no error, nothing late, p99 < 1 s: %d/s)\n", sustained, sustainedRate)
+	if best != nil {
+		for _, kind := range []string{loadkit.KindLedger, loadkit.KindEnterprise, loadkit.KindProgress} {
+			k := best.Only(kind)
+			fmt.Printf("  at %d/s, %-10s %5d calls  p50 %s  p99 %s\n", sustainedRate, kind, len(k.Outcomes), ms(k.Percentile(0.5)), ms(k.Percentile(0.99)))
+		}
+	}
 
 	if o.delivery > 0 {
 		rate, err := measureDelivery(ctx, pool, fake, o.delivery)
