@@ -60,7 +60,12 @@ func (s *Store) InTx(ctx context.Context, fn func(tx *Store) error) error {
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", err)
 	}
-	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // no-op after commit
+	done := false
+	defer func() {
+		if !done {
+			tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // the error that got here is the one to report
+		}
+	}()
 	inner := &Store{db: tx, audits: s.audits}
 	if inner.audits == nil {
 		inner.audits = &auditBuffer{}
@@ -70,17 +75,23 @@ func (s *Store) InTx(ctx context.Context, fn func(tx *Store) error) error {
 		inner.audits.rows = inner.audits.rows[:mark]
 		return err
 	}
-	if s.audits == nil {
-		// The outermost transaction: the chain's head is locked from here
-		// to the commit, as briefly as can be.
-		if err := inner.audits.flush(ctx, tx); err != nil {
-			return err
+	if _, nested := s.db.(pgx.Tx); nested {
+		// A savepoint that succeeded is left in place: the enclosing
+		// transaction's end releases it, which saves a round trip.
+		done = true
+		if s.audits == nil {
+			// Over a transaction begun elsewhere: audit rows go now.
+			return inner.audits.flush(ctx, tx)
 		}
+		return nil
 	}
+	// The outermost transaction: the chain's head is locked from here to
+	// the commit, as briefly as can be.
+	if err := inner.audits.flush(ctx, tx); err != nil {
+		return err
+	}
+	done = true
 	if err := tx.Commit(ctx); err != nil {
-		if s.audits != nil {
-			inner.audits.rows = inner.audits.rows[:mark]
-		}
 		return fmt.Errorf("store: commit: %w", interpretError(err))
 	}
 	return nil
