@@ -58,7 +58,7 @@ for t in "${targets[@]}"; do
     fi
     exit 1
   fi
-  tail -n 1 "$log" >&2
+  { grep '^fuzz: elapsed' "$log" | tail -n 1; tail -n 1 "$log"; } >&2
   ran=$((ran + 1))
 done
 echo "fuzz.sh: $ran targets passed in $((SECONDS - start))s" >&2

@@ -103,7 +103,9 @@ func fuzzXML() []string {
 	return []string{
 		textXML("zhangsan", "1234567890123456", "整改进度：已完成50%", at),
 		cardXML("zhangsan", "rect-42-r1", "submit", "RC_FROM_WECOM", at, map[string][]string{"status": {"in_progress"}}),
-		cardXML("libin", "zg-1", "zg|a=test.done|item=42", "RC", at, nil),
+		cardXML("libin", "zg-1", "b0|test.done?item=42", "RC", at, nil),
+		cardXML("libin", "zg-2", "s1|test.submit?item=42&v=3", "RC", at, map[string][]string{"status": {"done"}}),
+		cardXML("libin", "zg-3", "f2|test.form?item=%zz", "RC", at, nil),
 		`<xml><ToUserName>wx5823bf96d3bd56c7</ToUserName><FromUserName>zhangsan</FromUserName><MsgType>event</MsgType><Event>template_card_menu_event</Event><EventKey>x</EventKey></xml>`,
 		`<xml><MsgType>event</MsgType><Event>kf_msg_or_event</Event><Token>ENC</Token><OpenKfId>wkAJ2GCAAA</OpenKfId></xml>`,
 		`<xml><MsgType>event</MsgType><Event>enter_agent</Event></xml>`,
