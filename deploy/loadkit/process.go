@@ -207,3 +207,29 @@ func ProcUsage(pid int) (Usage, error) {
 	u.CPU = time.Duration(ut+st) * time.Second / clkTck
 	return u, nil
 }
+
+// CommandCPU is the CPU time used so far by every running process named
+// comm (e.g. "postgres": the server and its backends); backends that have
+// exited are not counted, so compare it over a span with the same
+// connections open.
+func CommandCPU(comm string) (time.Duration, error) {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return 0, fmt.Errorf("loadkit: %w", err)
+	}
+	var total time.Duration
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		name, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
+		if err != nil || strings.TrimSpace(string(name)) != comm {
+			continue
+		}
+		if u, err := ProcUsage(pid); err == nil {
+			total += u.CPU
+		}
+	}
+	return total, nil
+}

@@ -160,7 +160,7 @@ func run(ctx context.Context, o options) error {
 	}
 	fmt.Printf("bot idle after warm-up: RSS %s\n\n", mb(idle.RSS))
 
-	fmt.Printf("%-7s %9s %9s %8s %8s %8s %7s %6s %9s %7s\n", "rate/s", "sent", "ok/s", "p50", "p99", "max", "errors", "late", "RSS max", "CPU")
+	fmt.Printf("%-7s %9s %9s %8s %8s %8s %7s %6s %9s %7s %7s %7s\n", "rate/s", "sent", "ok/s", "p50", "p99", "max", "errors", "late", "RSS max", "CPU", "pg CPU", "gen CPU")
 	var sustained float64
 	var sustainedRate int
 	var best *loadkit.Step
@@ -179,17 +179,23 @@ func run(ctx context.Context, o options) error {
 			})
 		}
 		u0, _ := proc.Usage()
+		pg0, _ := loadkit.CommandCPU("postgres")
+		g0 := selfCPU()
 		st := sender.Run(ctx, rate, o.step, o.conns, w.Next, func(out loadkit.Outcome) {
 			if out.OK() {
 				w.Applied(out.Call)
 			}
 		})
 		u1, _ := proc.Usage()
+		pg1, _ := loadkit.CommandCPU("postgres")
+		g1 := selfCPU()
 		stopSampling()
 		profiled.Wait()
 		cpu := float64(u1.CPU-u0.CPU) / float64(st.Elapsed) * 100
-		fmt.Printf("%-7d %9d %9.0f %8s %8s %8s %7d %6d %9s %6.0f%%\n", rate, st.Sent, st.Throughput(),
-			ms(st.Percentile(0.5)), ms(st.Percentile(0.99)), ms(st.Max()), st.Failed, st.Late, mb(peak.Load()), cpu)
+		share := func(d time.Duration) float64 { return float64(d) / float64(st.Elapsed) * 100 }
+		fmt.Printf("%-7d %9d %9.0f %8s %8s %8s %7d %6d %9s %6.0f%% %6.0f%% %6.0f%%\n", rate, st.Sent, st.Throughput(),
+			ms(st.Percentile(0.5)), ms(st.Percentile(0.99)), ms(st.Max()), st.Failed, st.Late, mb(peak.Load()), cpu,
+			share(pg1-pg0), share(g1-g0))
 		ok := st.Failed == 0 && st.Late == 0 && st.Throughput() >= 0.95*float64(rate) && st.Percentile(0.99) < time.Second
 		if ok {
 			sustained, sustainedRate, best = st.Throughput(), rate, st
@@ -338,6 +344,15 @@ func pgbench(ctx context.Context, admin string, clients int, d time.Duration) (f
 		return 0, fmt.Errorf("pgbench printed no tps:\n%s", out)
 	}
 	return strconv.ParseFloat(string(m[1]), 64)
+}
+
+// selfCPU is this process's CPU time so far (the load generator's).
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func ms(d time.Duration) string {
