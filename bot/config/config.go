@@ -56,8 +56,8 @@ type Config struct {
 	// PprofAddr, when set (127.0.0.1:6060), serves Go's profiler there, for
 	// the load benchmark and an operator chasing a slowdown. Keep it on
 	// loopback: it is not authenticated.
-	PprofAddr string `env:"PPROF_ADDR"`
-	HTTPSProxy    string `env:"HTTPS_PROXY" secret:"url"`
+	PprofAddr  string `env:"PPROF_ADDR"`
+	HTTPSProxy string `env:"HTTPS_PROXY" secret:"url"`
 }
 
 // Load reads the configuration through getenv (os.Getenv in main, a map in
