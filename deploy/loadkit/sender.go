@@ -15,7 +15,8 @@ import (
 // Outcome is how one delivery of a call ended.
 type Outcome struct {
 	Call    *Call
-	Status  int // 0: no answer (connection refused or reset, timeout)
+	At      time.Time // when it was sent
+	Status  int       // 0: no answer (connection refused or reset, timeout)
 	Latency time.Duration
 	Err     error
 }
@@ -55,11 +56,11 @@ func (s *Sender) Send(ctx context.Context, c *Call) Outcome {
 	t0 := time.Now()
 	resp, err := s.Client.Do(req)
 	if err != nil {
-		return Outcome{Call: c, Latency: time.Since(t0), Err: err}
+		return Outcome{Call: c, At: t0, Latency: time.Since(t0), Err: err}
 	}
 	_, _ = io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
-	return Outcome{Call: c, Status: resp.StatusCode, Latency: time.Since(t0)}
+	return Outcome{Call: c, At: t0, Status: resp.StatusCode, Latency: time.Since(t0)}
 }
 
 // Step is the result of sending at one rate for a while.

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // API is a local Feishu Open API: the tenant token, sending, replying to
@@ -20,8 +21,9 @@ type API struct {
 	secret string
 	botID  string
 
-	sent   atomic.Int64 // send and reply calls answered
-	tokens atomic.Int64
+	sent    atomic.Int64 // send and reply calls answered
+	tokens  atomic.Int64
+	latency atomic.Int64 // added to each send, in nanoseconds
 
 	mu    sync.Mutex
 	uuids map[string]string // uuid → message id
@@ -41,6 +43,10 @@ func (f *API) Messages() int {
 	defer f.mu.Unlock()
 	return len(f.uuids)
 }
+
+// SetLatency makes each send and reply take d more, like a far-away
+// platform.
+func (f *API) SetLatency(d time.Duration) { f.latency.Store(int64(d)) }
 
 // Sends is the number of send and reply calls answered, retries included.
 func (f *API) Sends() int64 { return f.sent.Load() }
@@ -84,6 +90,9 @@ func (f *API) Handler() http.Handler {
 		})
 	}
 	send := func(body map[string]any, r *http.Request) string {
+		if d := time.Duration(f.latency.Load()); d > 0 {
+			time.Sleep(d)
+		}
 		f.sent.Add(1)
 		to, _ := body["receive_id"].(string)
 		if to == "" {
