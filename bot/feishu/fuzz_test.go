@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -240,8 +239,5 @@ func FuzzEvent(f *testing.F) {
 			t.Fatalf("status %d for %s", w.Code, plain)
 		}
 		d.check(t)
-		if _, err := io.Copy(io.Discard, w.Body); err != nil {
-			t.Fatal(err)
-		}
 	})
 }
