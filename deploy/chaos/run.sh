@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# deploy/resilience/run.sh: the crash and database-outage tests by hand, with
+# deploy/chaos/run.sh: the crash and database-outage tests by hand, with
 # their figures (README: Reliability).
 #
-#   bash deploy/resilience/run.sh                 # both, as CI runs them
-#   bash deploy/resilience/run.sh -run Kill       # only the kill -9 test
-#   ZG_CHAOS_LONG=1 bash deploy/resilience/run.sh # five kills under 400/s; a 30 s outage
+#   bash deploy/chaos/run.sh                 # both, as CI runs them
+#   bash deploy/chaos/run.sh -run Kill       # only the kill -9 test
+#   ZG_CHAOS_LONG=1 bash deploy/chaos/run.sh # five kills under 400/s; a 30 s outage
 #
 # TestKillNineUnderLoad builds the bot as the Dockerfile does, starts it in
 # Feishu webhook mode against a local fake Feishu on a fresh database of the
@@ -20,4 +20,4 @@ cd "$(dirname "$0")/../.."
 export PATH="$PATH:/usr/local/go/bin"
 ensure_postgres
 export TEST_DATABASE_URL=${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:${ZG_PGPORT}/zhenggai_test?sslmode=disable}
-exec go test -count=1 -v -timeout 30m "$@" ./deploy/resilience/
+exec go test -count=1 -v -timeout 30m "$@" ./deploy/chaos/

@@ -1,4 +1,4 @@
-// Package resilience holds the tests that break the running bot on
+// Package chaos holds the tests that break the running bot on
 // purpose, as a child process in Feishu webhook mode against a local fake
 // Feishu (deploy/loadkit), under load:
 //
@@ -14,6 +14,6 @@
 //     redeliveries nothing is lost and nothing applied twice.
 //
 // Both run in CI (deploy/test.sh); ZG_CHAOS_LONG=1 runs the long variants
-// (five kills under twice the load; a 30 s outage). deploy/resilience/run.sh
+// (five kills under twice the load; a 30 s outage). deploy/chaos/run.sh
 // runs them by hand with their logs.
-package resilience
+package chaos

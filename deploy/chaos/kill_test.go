@@ -1,4 +1,4 @@
-package resilience
+package chaos
 
 import (
 	"context"
@@ -151,7 +151,7 @@ type planOnly struct{}
 
 func (planOnly) Platform() bot.Platform { return bot.Feishu }
 func (planOnly) Send(context.Context, bot.Target, *bot.Message) (bot.MessageRef, error) {
-	panic("resilience: the planning bot does not send")
+	panic("chaos: the planning bot does not send")
 }
 
 func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }

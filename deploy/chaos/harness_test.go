@@ -1,4 +1,4 @@
-package resilience
+package chaos
 
 import (
 	"context"
@@ -40,7 +40,7 @@ func binary(t *testing.T) string {
 			build.err = err
 			return
 		}
-		dir, err := os.MkdirTemp("", "zhenggai-resilience-")
+		dir, err := os.MkdirTemp("", "zhenggai-chaos-")
 		if err != nil {
 			build.err = err
 			return
