@@ -215,7 +215,7 @@ func (b *Bot) route(ctx context.Context, r *Request) (*Reply, error) {
 			return reply, err
 		}
 	}
-	h, args, public := b.router.route(ev)
+	h, args, public := b.router.route(ev, r.Contact != nil && r.Person == nil)
 	if h == nil {
 		if ev.Kind == KindCardAction {
 			return &Reply{Toast: "该操作已失效，请重新打开卡片。", ToastKind: "warning"}, nil

@@ -119,7 +119,7 @@ func (b *Bot) continueDialog(ctx context.Context, r *Request) (*Reply, bool, err
 	submit := *ev
 	submit.Kind = KindCardAction
 	submit.Action = &Action{Name: st.form.Submit.Action, Params: st.params, Form: st.answers}
-	h, _, _ := b.router.route(&submit)
+	h, _, _ := b.router.route(&submit, false) // a card action: no command words
 	if h == nil {
 		return &Reply{Text: "该表单已失效。"}, true, nil
 	}

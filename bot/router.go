@@ -19,13 +19,14 @@ type Router struct {
 	commands map[string]Handler
 	actions  map[string]Handler
 	public   map[string]bool
+	contact  map[string]bool
 	fallback Handler
 	errs     []error
 }
 
 // NewRouter returns an empty router.
 func NewRouter() *Router {
-	return &Router{commands: map[string]Handler{}, actions: map[string]Handler{}, public: map[string]bool{}}
+	return &Router{commands: map[string]Handler{}, actions: map[string]Handler{}, public: map[string]bool{}, contact: map[string]bool{}}
 }
 
 // Command routes text whose first word is name (or one of aliases) to h.
@@ -45,6 +46,18 @@ func (rt *Router) PublicCommand(h Handler, name string, aliases ...string) {
 	rt.Command(h, name, aliases...)
 	for _, n := range append([]string{name}, aliases...) {
 		rt.public[n] = true
+	}
+}
+
+// ContactCommand is Command for the commands enterprise contacts use
+// (联系人, 我的诉求). In a direct chat, every other command word an
+// enterprise contact types is not a command: the text is a message to the
+// contact leader like any other ("进展：…", "诉求：…" included), handled by
+// the fallback, so it is never refused and lost.
+func (rt *Router) ContactCommand(h Handler, name string, aliases ...string) {
+	rt.Command(h, name, aliases...)
+	for _, n := range append([]string{name}, aliases...) {
+		rt.contact[n] = true
 	}
 }
 
@@ -92,8 +105,8 @@ func SplitCommand(text string) (string, string) {
 }
 
 // route finds the handler for ev. public reports whether strangers may use
-// it.
-func (rt *Router) route(ev *Event) (h Handler, args string, public bool) {
+// it. contact says the sender is an enterprise contact (see ContactCommand).
+func (rt *Router) route(ev *Event, contact bool) (h Handler, args string, public bool) {
 	switch ev.Kind {
 	case KindCardAction:
 		if ev.Action == nil {
@@ -102,7 +115,7 @@ func (rt *Router) route(ev *Event) (h Handler, args string, public bool) {
 		return rt.actions[ev.Action.Name], "", false
 	case KindMessage:
 		name, rest := SplitCommand(ev.Text)
-		if h, ok := rt.commands[name]; ok {
+		if h, ok := rt.commands[name]; ok && (!contact || ev.Chat.Kind != Direct || rt.public[name] || rt.contact[name]) {
 			return h, rest, rt.public[name]
 		}
 		return rt.fallback, ev.Text, false

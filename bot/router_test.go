@@ -1,6 +1,9 @@
 package bot
 
-import "testing"
+import (
+	"context"
+	"testing"
+)
 
 func TestSplitCommand(t *testing.T) {
 	cases := []struct{ in, cmd, rest string }{
@@ -14,6 +17,45 @@ func TestSplitCommand(t *testing.T) {
 		cmd, rest := SplitCommand(c.in)
 		if cmd != c.cmd || rest != c.rest {
 			t.Errorf("%q: got (%q, %q)", c.in, cmd, rest)
+		}
+	}
+}
+
+// TestRouteForContacts: in a direct chat an enterprise contact's command
+// words other than its own commands and the public ones are text for the
+// fallback (a message to its leader), never a command it would be refused.
+func TestRouteForContacts(t *testing.T) {
+	var got string
+	h := func(name string) Handler {
+		return func(context.Context, *Request) (*Reply, error) { got = name; return nil, nil }
+	}
+	rt := NewRouter()
+	rt.Command(h("progress"), "进展")
+	rt.PublicCommand(h("help"), "帮助")
+	rt.ContactCommand(h("mine"), "我的诉求")
+	rt.Fallback(h("fallback"))
+	for _, c := range []struct {
+		text    string
+		kind    ChatKind
+		contact bool
+		want    string
+		args    string
+	}{
+		{"进展：货车已整改", Direct, false, "progress", "货车已整改"},
+		{"进展：货车已整改", Direct, true, "fallback", "进展：货车已整改"},
+		{"进展：货车已整改", Group, true, "progress", "货车已整改"},
+		{"帮助", Direct, true, "help", ""},
+		{"我的诉求", Direct, true, "mine", ""},
+		{"您好", Direct, true, "fallback", "您好"},
+	} {
+		got = ""
+		handler, args, _ := rt.route(&Event{Kind: KindMessage, Text: c.text, Chat: Chat{Kind: c.kind}}, c.contact)
+		if handler == nil {
+			t.Fatalf("%q: no handler", c.text)
+		}
+		_, _ = handler(context.Background(), nil)
+		if got != c.want || args != c.args {
+			t.Errorf("%q in a %s chat (contact %v): %s with %q, want %s with %q", c.text, c.kind, c.contact, got, args, c.want, c.args)
 		}
 	}
 }

@@ -49,6 +49,7 @@ const (
 	azScoped = 'S' // answered, not refused, but only the asker's own scope: the mark is absent
 	azRefuse = 'N' // a Chinese refusal, and nothing changed
 	azBind   = 'B' // the stranger is asked to bind, and nothing changed
+	azRelay  = 'R' // an enterprise contact's text: no command, a message to its contact leader
 )
 
 // azWorld is what the matrix acts on.
@@ -98,31 +99,33 @@ const azLB = "灵宝市交通运输局"
 // DESIGN.md leaves open; it is printed when the row fails.
 var azMatrix = []azRow{
 	// Commands. A stranger may use only 帮助 and 绑定 (DESIGN §7.4); every
-	// other word gets how to bind.
+	// other word gets how to bind. An enterprise contact's only commands are
+	// 帮助, 绑定, 联系人 and 我的诉求: any other text, command words
+	// included ("进展：…", "诉求：…"), is a message to its contact leader.
 	{name: "帮助", text: "帮助", mark: azText("使用帮助"), want: "YYYYYYY"},
 	{name: "绑定", text: "绑定 %code", write: true, mark: azText("绑定成功"), want: "YYYYYYY",
 		note: "DESIGN is silent on a bound account using a code: the code is the credential the office issued, so whoever holds it binds (the account moves to the code's owner)"},
-	{name: "台账", text: "台账 灵宝", mark: azItemNumber, want: "YNYNYNB"},
-	{name: "台账", text: "台账", mark: azText(azLB), want: "YSYSYNB"}, // the office gets the unit picker
-	{name: "新增问题", text: "新增问题 灵宝", mark: azText(azLB), want: "YNYNYNB",
+	{name: "台账", text: "台账 灵宝", mark: azItemNumber, want: "YNYNYRB"},
+	{name: "台账", text: "台账", mark: azText(azLB), want: "YSYSYRB"}, // the office gets the unit picker
+	{name: "新增问题", text: "新增问题 灵宝", mark: azText(azLB), want: "YNYNYRB",
 		note: "the unit's leader may edit its ledger like its liaison (Roles.CanEdit); DESIGN only bars other units"},
-	{name: "进展", text: "进展 %item 已约谈当事执法人员", write: true, mark: azText("已记入"), want: "YNYNYNB"},
-	{name: "月报", text: "月报 灵宝", mark: azText(azLB), want: "YNYNYNB"},
-	{name: "待审批", text: "待审批", mark: func(w *azWorld) string { return w.pending.Number }, want: "NNYSYNB",
+	{name: "进展", text: "进展 %item 已约谈当事执法人员", write: true, mark: azText("已记入"), want: "YNYNYRB"},
+	{name: "月报", text: "月报 灵宝", mark: azText(azLB), want: "YNYNYRB"},
+	{name: "待审批", text: "待审批", mark: func(w *azWorld) string { return w.pending.Number }, want: "NNYSYRB",
 		note: "the office decides too (Roles.CanDecide, deciders() when a unit has no leader); DESIGN names leaders and lets the office see all"},
-	{name: "导出台账", text: "导出台账 灵宝", mark: azItemNumber, want: "YNYNYNB"},
-	{name: "导出台账", text: "导出台账", mark: azItemNumber, want: "YSYSYNB",
+	{name: "导出台账", text: "导出台账 灵宝", mark: azItemNumber, want: "YNYNYRB"},
+	{name: "导出台账", text: "导出台账", mark: azItemNumber, want: "YSYSYRB",
 		note: "exports: the office gets every unit, leaders and liaisons their own units (export.go)"},
-	{name: "导出月报", text: "导出月报 2026-11", mark: azText(azLB), want: "YSYSYNB"},
-	{name: "报送情况", text: "报送情况 2026-11", mark: azText(azLB), want: "NNYSYNB",
+	{name: "导出月报", text: "导出月报 2026-11", mark: azText(azLB), want: "YSYSYRB"},
+	{name: "报送情况", text: "报送情况 2026-11", mark: azText(azLB), want: "NNYSYRB",
 		note: "liaisons do not see the status table: it is for those who chase the reports"},
-	{name: "摘要", text: "摘要", mark: azText(azLB), want: "YSYSYNB",
+	{name: "摘要", text: "摘要", mark: azText(azLB), want: "YSYSYRB",
 		note: "every bureau person gets the digest of his own units and requests; the office the whole city's"},
 	{name: "联系人", text: "联系人", mark: azText("刘宝山"), want: "NNNNNYB",
 		note: "联系人 and 我的诉求 are the contact's commands; people are pointed to 诉求"},
 	{name: "我的诉求", text: "我的诉求", mark: azOpenNumber, want: "NNNNNYB"},
-	{name: "诉求", text: "诉求 %open", logged: true, mark: azOpenNumber, want: "NNYNYNB"},
-	{name: "诉求", text: "诉求", logged: true, mark: azOpenNumber, want: "SSYSYNB",
+	{name: "诉求", text: "诉求 %open", logged: true, mark: azOpenNumber, want: "NNYNYRB"},
+	{name: "诉求", text: "诉求", logged: true, mark: azOpenNumber, want: "SSYSYRB",
 		note: "any person may list the requests he may handle (none for a liaison); the list is audited"},
 
 	// Ledger actions.
@@ -556,6 +559,10 @@ func TestAuthorizationMatrix(t *testing.T) {
 					}
 					if len(res.changed) > 0 {
 						t.Errorf("refused, yet changed %v", res.changed)
+					}
+				case azRelay:
+					if !slices.Contains(res.changed, "request_messages") || slices.Contains(res.changed, "ledger_items") {
+						t.Errorf("want the text relayed to the contact leader, changed %v:\n%s", res.changed, res.output)
 					}
 				case azBind:
 					if !res.askedToBind() {

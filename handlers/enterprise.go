@@ -39,8 +39,8 @@ const (
 
 // registerEnterprise adds the enterprise relay (issue 6).
 func (h *handler) registerEnterprise(rt *bot.Router) {
-	rt.Command(h.contactInfo, "联系人")
-	rt.Command(h.myRequests, "我的诉求")
+	rt.ContactCommand(h.contactInfo, "联系人")
+	rt.ContactCommand(h.myRequests, "我的诉求")
 	rt.Command(h.leaderRequests, "诉求")
 	rt.Action("ereq.show", h.showRequest)
 	rt.Action("ereq.reply.form", h.replyForm)
