@@ -206,6 +206,11 @@ func (h *handler) approvalApprove(ctx context.Context, r *bot.Request) (*bot.Rep
 	if q.State != store.ItemRequestPending {
 		return h.decidedReply(ctx, r, q, it, u)
 	}
+	if q.RequestedBy != nil && r.Person != nil && *q.RequestedBy == r.Person.ID {
+		// No one approves his own request: another leader of the unit or
+		// the office does. (Rejecting it, a withdrawal, stays allowed.)
+		return nil, bot.Refuse("抱歉，不能审批本人提交的%s申请，请由单位其他领导或市局专项整治办公室审批。", requestKindName(q.Kind))
+	}
 	old, oldReq := *it, *q
 	now := r.Now
 	switch q.Kind {

@@ -1013,3 +1013,25 @@ func TestLedgerSampleCardsValidate(t *testing.T) {
 		}
 	}
 }
+
+// TestLedgerNoSelfApproval: a leader who files his unit's 销号 himself
+// cannot approve it; the office can.
+func TestLedgerNoSelfApproval(t *testing.T) {
+	f := newLgFixture(t)
+	it := f.newItem(t, lgLiaison, "执法记录仪未全程开启", "2026-12-20")
+	r := f.click(t, lgLeader, "item.close.submit", ref(it), cards.Values{"result": {"已全程开启并抽查"}})
+	wantContains(t, "leader files", r.Toast, "已提交销号申请")
+	q, err := f.st.PendingRequestOfItem(f.ctx, it.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r = f.click(t, lgLeader, "approval.approve", requestParams(q), nil)
+	wantContains(t, "self-approval", r.Toast, "不能审批本人提交")
+	if got := f.item(t, it.Number); got.Status == store.ItemClosed {
+		t.Fatal("a leader closed an item on his own request")
+	}
+	r = f.click(t, lgOffice, "approval.approve", requestParams(q), nil)
+	if r.Toast != "已同意" || f.item(t, it.Number).Status != store.ItemClosed {
+		t.Errorf("office approve: %q", r.Toast)
+	}
+}
