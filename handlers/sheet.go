@@ -256,14 +256,19 @@ func ImportLedger(ctx context.Context, st *store.Store, rd io.Reader, actor stor
 	return res, nil
 }
 
+// importUnzipLimit bounds an imported workbook's unzipped size.
+const importUnzipLimit = 64 << 20
+
 // parseLedgerFile reads an .xlsx in the ledger's column order and
 // validates every row against the campaign's units and existing items,
 // without touching the database: the rows to import, or an *ImportError
 // naming every bad row.
 func parseLedgerFile(rd io.Reader, c *store.Campaign, units []*store.Unit, existing []*store.LedgerItem) ([]*importRow, error) {
-	f, err := excelize.OpenReader(rd)
+	// A ledger of thousands of rows unzips to a few MB; a zip bomb is
+	// refused rather than unpacked.
+	f, err := excelize.OpenReader(rd, excelize.Options{UnzipSizeLimit: importUnzipLimit, UnzipXMLSizeLimit: importUnzipLimit / 2})
 	if err != nil {
-		return nil, &ImportError{Problems: []string{"文件不是有效的 Excel（.xlsx）文件"}}
+		return nil, &ImportError{Problems: []string{"文件不是有效的 Excel（.xlsx）文件，或解压后超过 64 MB"}}
 	}
 	defer f.Close()
 	sheets := f.GetSheetList()

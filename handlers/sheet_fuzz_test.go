@@ -1,9 +1,12 @@
 package handlers
 
 import (
+	"archive/zip"
 	"bytes"
 	"errors"
+	"io"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 	"unicode"
@@ -158,5 +161,52 @@ func TestLedgerFileRoundTrip(t *testing.T) {
 	var ie *ImportError
 	if !errors.As(err, &ie) || len(ie.Problems) != 4 {
 		t.Fatalf("bad rows: %v", err)
+	}
+}
+
+// TestLedgerFileZipBomb: a workbook whose sheet unzips past the limit is
+// refused with a Chinese reason, not unpacked.
+func TestLedgerFileZipBomb(t *testing.T) {
+	good := sheetSeeds(t)[0]
+	zr, err := zip.NewReader(bytes.NewReader(good), int64(len(good)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for _, f := range zr.File {
+		w, err := zw.Create(f.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.HasPrefix(f.Name, "xl/worksheets/") {
+			// Blank space compresses a thousandfold.
+			chunk := bytes.Repeat([]byte(" "), 1<<20)
+			for range importUnzipLimit>>20 + 1 {
+				if _, err := w.Write(chunk); err != nil {
+					t.Fatal(err)
+				}
+			}
+			continue
+		}
+		rc, err := f.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.Copy(w, rc); err != nil {
+			t.Fatal(err)
+		}
+		rc.Close()
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if buf.Len() > 1<<20 {
+		t.Fatalf("the bomb is %d bytes: it should be small", buf.Len())
+	}
+	_, err = parseLedgerFile(bytes.NewReader(buf.Bytes()), sheetCampaign, sheetUnits, sheetItems())
+	var ie *ImportError
+	if !errors.As(err, &ie) || !strings.Contains(strings.Join(ie.Problems, ""), "超过 64 MB") {
+		t.Fatalf("got %v, want the size refusal", err)
 	}
 }
