@@ -2,12 +2,15 @@ package chaos
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"math/rand/v2"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"zhenggai/bot"
 	"zhenggai/deploy/loadkit"
@@ -16,46 +19,44 @@ import (
 )
 
 // TestKillNineUnderLoad kills the bot with SIGKILL while callbacks arrive
-// and a burst of reminders is being delivered, restarts it, and redelivers
-// what was not answered 200, as the platform would (plus a sample of what
-// was: an ack lost on the way). Every callback then has had its effect
-// exactly once, every reminder key has one delivery, sent, and the fake
-// Feishu shows one message per delivery (retries across the kill carry
-// the same uuid). The long variant (ZG_CHAOS_LONG=1) kills five times.
+// and a burst of planned reminders is being delivered, restarts it, and
+// redelivers what was not answered 200, as the platform would (plus a
+// sample of what was: an ack lost on the way). Every callback then has had
+// its effect exactly once, every reminder key has one delivery, sent, and
+// the fake Feishu shows one message per delivery (a send cut by the kill
+// is sent again under the same uuid). The long variant (ZG_CHAOS_LONG=1)
+// kills five times under twice the load and waits for the outbox's real
+// lease instead of expiring it.
 func TestKillNineUnderLoad(t *testing.T) {
 	ctx := context.Background()
+	phase := stopwatch(t)
 	dbURL, pool := freshDatabase(t, sharedServer(t), dbName(t))
 	fake := loadkit.StartFakeFeishu()
 	defer fake.Close()
-	// A far-away platform: the burst of reminders takes seconds to send,
-	// so the kill finds sends in flight.
-	fake.SetLatency(40 * time.Millisecond)
-
-	// The real planner queues the monthly report's T-3 reminders and the
-	// day's digests of the generated campaign (2023-06-20, 09:00).
-	sched := bot.NewScheduler(bot.SchedulerConfig{Bot: mustBot(t, store.New(pool)), Planner: handlers.NewPlanner(handlers.Deps{Logger: quiet()}), Logger: quiet()})
-	loc, _ := time.LoadLocation("Asia/Shanghai")
-	for _, at := range []time.Time{time.Date(2023, 6, 20, 8, 45, 0, 0, loc), time.Date(2023, 6, 20, 9, 0, 0, 0, loc)} {
-		if _, err := sched.RunDue(ctx, at); err != nil {
-			t.Fatal(err)
-		}
-	}
-	var reminders int
-	if err := pool.QueryRow(ctx, `SELECT count(*) FROM deliveries WHERE key IS NOT NULL`).Scan(&reminders); err != nil {
+	// A far-away platform: a burst of reminders takes a second or so to
+	// send, so the kill finds sends in flight.
+	fake.SetLatency(50 * time.Millisecond)
+	planner := bot.NewScheduler(bot.SchedulerConfig{Bot: mustBot(t, store.New(pool)),
+		Planner: handlers.NewPlanner(handlers.Deps{Logger: quiet()}), Logger: quiet()})
+	// The generated campaign's reminder days (2023): the T-3, T-1 and T-0
+	// reminders of the June report and the days' digests and milestones.
+	shanghai, err := time.LoadLocation("Asia/Shanghai")
+	if err != nil {
 		t.Fatal(err)
 	}
-	if reminders < 50 {
-		t.Fatalf("the planner queued %d keyed reminders; the test needs a burst", reminders)
-	}
+	days := []time.Time{time.Date(2023, 6, 20, 9, 0, 0, 0, shanghai), time.Date(2023, 6, 22, 9, 0, 0, 0, shanghai),
+		time.Date(2023, 6, 23, 9, 0, 0, 0, shanghai), time.Date(2023, 6, 26, 9, 0, 0, 0, shanghai),
+		time.Date(2023, 6, 29, 9, 0, 0, 0, shanghai)}
 
 	proc := startBot(t, dbURL, fake, "bot-0")
 	w, err := loadkit.LoadWorkload(ctx, pool, "kill")
 	if err != nil {
 		t.Fatal(err)
 	}
-	kills, rate, span := 1, 200, 3*time.Second
+	phase("campaign generated, bot started")
+	kills, rate, conns, span := 1, 250, 24, 3*time.Second
 	if long() {
-		kills, rate, span = 5, 400, 6*time.Second
+		kills, rate, conns, span = 5, 400, 32, 5*time.Second
 	}
 	var (
 		mu   sync.Mutex
@@ -66,23 +67,36 @@ func TestKillNineUnderLoad(t *testing.T) {
 		outs = append(outs, o)
 		mu.Unlock()
 	}
-	rng := rand.New(rand.NewPCG(7, 8))
-	killed := 0
 	for k := range kills {
-		sender := loadkit.NewSender(proc.BaseURL(), 16)
+		sender := loadkit.NewSender(proc.BaseURL(), conns)
 		done := make(chan struct{})
 		go func() {
 			defer close(done)
-			sender.Run(ctx, rate, span, 16, w.Next, record)
+			sender.Run(ctx, rate, span, conns, w.Next, record)
 		}()
-		time.Sleep(span/3 + time.Duration(rng.IntN(int(span/3))))
+		// A second into the load, a reminder day is planned (as the
+		// scheduler's leader would); the bot picks it up within a second
+		// and is killed once a quarter of it has been sent.
+		time.Sleep(time.Second)
+		planned, sentBefore := planReminders(t, planner, pool, days[k%len(days)])
+		sent := waitReminders(t, pool, sentBefore+planned/4, 15*time.Second)
 		proc.Kill()
-		killed++
+		if sent >= sentBefore+planned {
+			t.Fatalf("kill %d: all %d reminders were sent before the kill; it tests nothing", k+1, planned)
+		}
+		phase(fmt.Sprintf("kill %d: %d of %d reminders sent", k+1, sent-sentBefore, planned))
 		<-done // the rest of the run meets a dead port, as Feishu would
-		proc = startBot(t, dbURL, fake, "bot-"+string(rune('1'+k)))
+		if !long() {
+			// The dead bot's claimed deliveries wait for their lease
+			// (minutes) before a live worker takes them again: the short
+			// run lets it run out now instead of waiting.
+			expireLeases(t, pool, nil)
+		}
+		proc = startBot(t, dbURL, fake, fmt.Sprintf("bot-%d", k+1))
 	}
+	phase("restarted")
 
-	// Redeliver what got no 200, and a sample of what did.
+	// Redeliver what got no 200, and a tenth of what did.
 	var unanswered, resend []*loadkit.Call
 	answered := map[string]bool{}
 	for _, o := range outs {
@@ -91,6 +105,7 @@ func TestKillNineUnderLoad(t *testing.T) {
 		}
 	}
 	calls := uniqueCalls(outs)
+	rng := rand.New(rand.NewPCG(7, 8))
 	for _, c := range calls {
 		if !answered[c.EventID] {
 			unanswered = append(unanswered, c)
@@ -101,37 +116,87 @@ func TestKillNineUnderLoad(t *testing.T) {
 	if len(unanswered) == 0 {
 		t.Fatal("no callback went unanswered: the kill came too late to test anything")
 	}
-	sender := loadkit.NewSender(proc.BaseURL(), 8)
 	rctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
-	if left, err := sender.Redeliver(rctx, append(unanswered, resend...), 200*time.Millisecond); err != nil {
+	if left, err := loadkit.NewSender(proc.BaseURL(), 8).Redeliver(rctx, append(unanswered, resend...), 200*time.Millisecond); err != nil {
 		t.Fatalf("%d calls still refused after a minute: %v", len(left), err)
 	}
-	waitDrained(t, pool, 2*time.Minute)
+	phase("redelivered")
+	drain := 30 * time.Second
+	if long() {
+		drain = 4 * time.Minute // the outbox's lease, from the last kill
+	}
+	waitDrained(t, pool, drain, false)
+	phase("outbox drained")
 
 	checkEffects(t, pool, calls)
 
-	// Reminders: each key once in the outbox, sent, and one message each at
-	// the platform.
-	var keyed, sent, dupKeys int
-	if err := pool.QueryRow(ctx, `SELECT count(*), count(*) FILTER (WHERE state = 'sent'),
-		count(*) - count(DISTINCT key) FROM deliveries WHERE key IS NOT NULL`).Scan(&keyed, &sent, &dupKeys); err != nil {
+	// Reminders: each key once in the outbox, sent. Each sent delivery
+	// made at least one message, so as many messages at the platform as
+	// sent deliveries means exactly one each.
+	var keyed, sentKeyed, dupKeys, sentAll int
+	if err := pool.QueryRow(ctx, `SELECT count(*) FILTER (WHERE key IS NOT NULL),
+		count(*) FILTER (WHERE key IS NOT NULL AND state = 'sent'),
+		count(key) - count(DISTINCT key), count(*) FILTER (WHERE state = 'sent') FROM deliveries`).Scan(&keyed, &sentKeyed, &dupKeys, &sentAll); err != nil {
 		t.Fatal(err)
 	}
-	if keyed != reminders || sent != keyed || dupKeys != 0 {
-		t.Errorf("reminders: %d queued before, %d now, %d sent, %d keys twice", reminders, keyed, sent, dupKeys)
+	if sentKeyed != keyed || dupKeys != 0 {
+		t.Errorf("reminders: %d keys, %d sent, %d keys twice", keyed, sentKeyed, dupKeys)
 	}
-	var total int
-	if err := pool.QueryRow(ctx, `SELECT count(*) FROM deliveries WHERE state = 'sent'`).Scan(&total); err != nil {
-		t.Fatal(err)
+	if fake.Messages() != sentAll {
+		t.Errorf("the platform made %d messages for %d sent deliveries", fake.Messages(), sentAll)
 	}
-	if fake.Messages() != total {
-		t.Errorf("the platform made %d messages for %d sent deliveries", fake.Messages(), total)
-	}
-	t.Logf("%d kills; %d callbacks sent (%d answered 200 before the kill, %d redelivered, %d acked ones sent again); "+
-		"%d reminders; %d sends to the platform for %d messages (%d retried across a kill, absorbed by the uuid)",
-		killed, len(calls), len(answered), len(unanswered), len(resend), reminders, fake.Sends(), fake.Messages(),
+	t.Logf("%d kills at %d/s over %d connections; %d callbacks (%d answered 200 the first time, %d redelivered, "+
+		"%d acked ones sent again), each applied once; %d reminder keys, each sent once; %d sends to the platform "+
+		"for %d messages (%d retried across a kill, absorbed by the uuid)",
+		kills, rate, conns, len(calls), len(answered), len(unanswered), len(resend), keyed, fake.Sends(), fake.Messages(),
 		fake.Sends()-int64(fake.Messages()))
+}
+
+// planReminders runs the planner at at (as the scheduler would) and returns
+// how many keyed deliveries it queued and how many keyed ones were sent
+// before.
+func planReminders(t *testing.T, s *bot.Scheduler, db *pgxpool.Pool, at time.Time) (planned, sent int) {
+	t.Helper()
+	ctx := context.Background()
+	var before int
+	if err := db.QueryRow(ctx, `SELECT count(*), count(*) FILTER (WHERE state = 'sent') FROM deliveries WHERE key IS NOT NULL`).Scan(&before, &sent); err != nil {
+		t.Fatal(err)
+	}
+	// The digests at 08:30 and the reminders at 09:00.
+	for _, now := range []time.Time{at.Add(-30 * time.Minute), at} {
+		if _, err := s.RunDue(ctx, now); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var after int
+	if err := db.QueryRow(ctx, `SELECT count(*) FROM deliveries WHERE key IS NOT NULL`).Scan(&after); err != nil {
+		t.Fatal(err)
+	}
+	if after-before < 40 {
+		t.Fatalf("the planner queued %d keyed reminders for %v; the test needs a burst", after-before, at)
+	}
+	return after - before, sent
+}
+
+// waitReminders waits until at least n keyed deliveries are sent and
+// returns how many are.
+func waitReminders(t *testing.T, db *pgxpool.Pool, n int, limit time.Duration) int {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	for {
+		var sent int
+		if err := db.QueryRow(context.Background(), `SELECT count(*) FROM deliveries WHERE key IS NOT NULL AND state = 'sent'`).Scan(&sent); err != nil {
+			t.Fatal(err)
+		}
+		if sent >= n {
+			return sent
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d reminders sent after %v; want %d", sent, limit, n)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }
 
 func mustBot(t *testing.T, st *store.Store) *bot.Bot {

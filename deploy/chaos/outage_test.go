@@ -102,31 +102,38 @@ func (c *cluster) url(db string) string {
 // has had its effect exactly once and the outbox drains.
 func TestDatabaseOutage(t *testing.T) {
 	ctx := context.Background()
+	phase := stopwatch(t)
 	pg := newCluster(t)
+	phase("cluster")
 	dbURL, pool := freshDatabase(t, pg.url("postgres"), "zhenggai_outage")
 	fake := loadkit.StartFakeFeishu()
 	defer fake.Close()
+	phase("prepared")
 	proc := startBot(t, dbURL, fake, "bot")
+	phase("started")
 	w, err := loadkit.LoadWorkload(ctx, pool, "outage")
 	if err != nil {
 		t.Fatal(err)
 	}
 	pool.Close() // the test's own pool would only see the outage too
 
-	outage := 10 * time.Second
+	// The long variant stops it for 30 s, the way a crash does (immediate:
+	// no checkpoint, crash recovery at start).
+	outage, mode := 10*time.Second, "fast"
 	if long() {
-		outage = 30 * time.Second
+		outage, mode = 30*time.Second, "immediate"
 	}
-	before, after := 3*time.Second, 8*time.Second
+	rate, conns := 150, 20
+	before, after := 2*time.Second, 7*time.Second
 	var (
 		mu   sync.Mutex
 		outs []loadkit.Outcome
 	)
-	sender := loadkit.NewSender(proc.BaseURL(), 16)
+	sender := loadkit.NewSender(proc.BaseURL(), conns)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		sender.Run(ctx, 100, before+outage+after, 16, w.Next, func(o loadkit.Outcome) {
+		sender.Run(ctx, rate, before+outage+after, conns, w.Next, func(o loadkit.Outcome) {
 			mu.Lock()
 			outs = append(outs, o)
 			mu.Unlock()
@@ -137,6 +144,7 @@ func TestDatabaseOutage(t *testing.T) {
 	type probe struct {
 		at     time.Time
 		status int
+		took   time.Duration
 	}
 	var probes []probe
 	probing := make(chan struct{})
@@ -145,8 +153,9 @@ func TestDatabaseOutage(t *testing.T) {
 		defer close(probed)
 		c := &http.Client{Timeout: 2 * time.Second}
 		for {
+			t0 := time.Now()
 			code, _ := loadkit.Status(ctx, c, proc.BaseURL()+"/readyz")
-			probes = append(probes, probe{time.Now(), code})
+			probes = append(probes, probe{t0, code, time.Since(t0)})
 			select {
 			case <-probing:
 				return
@@ -156,23 +165,33 @@ func TestDatabaseOutage(t *testing.T) {
 	}()
 
 	time.Sleep(before)
-	pg.ctl(t, "stop", "-m", "fast")
+	pg.ctl(t, "stop", "-m", mode)
 	down := time.Now()
 	time.Sleep(outage)
 	restart := time.Now() // pg_ctl -w returns once it accepts connections
 	pg.start(t)
 	up := time.Now()
 	<-done
+	phase("load done")
 	close(probing)
 	<-probed
 
-	// While down (past the first second, which may still see answers in
-	// flight): every callback answered, 5xx, within a second.
+	// While down (pg_ctl -w returned: the server is gone): every callback
+	// answered, 5xx, within a second.
 	var during, failedFast, recovered, afterUp int
 	var slowest time.Duration
+	var firstOK, lastFailed time.Duration = -1, -1 // after the return
 	for _, o := range outs {
+		if o.At.After(up) {
+			if o.OK() && (firstOK < 0 || o.At.Sub(up) < firstOK) {
+				firstOK = o.At.Sub(up)
+			}
+			if !o.OK() {
+				lastFailed = max(lastFailed, o.At.Sub(up))
+			}
+		}
 		switch {
-		case o.At.After(down.Add(time.Second)) && o.At.Before(restart):
+		case o.At.After(down) && o.At.Before(restart):
 			during++
 			if o.Status >= 500 && o.Latency < time.Second {
 				failedFast++
@@ -196,7 +215,11 @@ func TestDatabaseOutage(t *testing.T) {
 		t.Errorf("from 5 s after the database returned, %d of %d callbacks answered 200", recovered, afterUp)
 	}
 	var red, green time.Duration = -1, -1
+	var slowProbe time.Duration // while down
 	for _, p := range probes {
+		if p.at.After(down) && p.at.Before(restart) {
+			slowProbe = max(slowProbe, p.took)
+		}
 		if red < 0 && p.at.After(down) && p.status == http.StatusServiceUnavailable {
 			red = p.at.Sub(down)
 		}
@@ -206,6 +229,9 @@ func TestDatabaseOutage(t *testing.T) {
 	}
 	if red < 0 || red > 2*time.Second {
 		t.Errorf("/readyz turned red %v after the database stopped; want within 2 s", red)
+	}
+	if slowProbe > 2*time.Second {
+		t.Errorf("/readyz took %v to answer while the database was down; want at most 2 s", slowProbe)
 	}
 	if green < 0 || green > 5*time.Second {
 		t.Errorf("/readyz turned green %v after the database returned; want within 5 s", green)
@@ -230,10 +256,34 @@ func TestDatabaseOutage(t *testing.T) {
 	if left, err := loadkit.NewSender(proc.BaseURL(), 8).Redeliver(rctx, unanswered, 200*time.Millisecond); err != nil {
 		t.Fatalf("%d calls still refused after a minute: %v", len(left), err)
 	}
+	phase("redelivered")
 	_, pool = reopen(t, dbURL)
-	waitDrained(t, pool, 2*time.Minute)
+	drain := 30 * time.Second
+	if long() {
+		drain = 4 * time.Minute // the outbox's lease
+	}
+	orphans := waitDrained(t, pool, drain, !long())
+	phase("outbox drained")
 	checkEffects(t, pool, calls)
-	t.Logf("outage %v: %d callbacks during it, all 5xx, the slowest answer %v; /readyz red after %v, green %v after the return; "+
-		"%d callbacks redelivered, %d in all applied once", outage, during, slowest.Round(time.Millisecond),
-		red.Round(time.Millisecond), green.Round(time.Millisecond), len(unanswered), len(calls))
+	var sent int
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM deliveries WHERE state = 'sent'`).Scan(&sent); err != nil {
+		t.Fatal(err)
+	}
+	if fake.Messages() != sent {
+		t.Errorf("the platform made %d messages for %d sent deliveries", fake.Messages(), sent)
+	}
+	t.Logf("outage %v (stop -m %s) under %d/s: %d callbacks during it, all 5xx, the slowest answer %v; /readyz red %v after the stop (answers within %v), "+
+		"green %v after the return; callbacks answered 200 again from %v after the return (the last failure after it: %s); "+
+		"%d callbacks redelivered, %d in all applied once; %d sends orphaned by the outage sent again once their lease ran out "+
+		"(%d sends for %d messages)", outage, mode, rate, during, slowest.Round(time.Millisecond), red.Round(time.Millisecond), slowProbe.Round(time.Millisecond),
+		green.Round(time.Millisecond), firstOK.Round(time.Millisecond), since(lastFailed),
+		len(unanswered), len(calls), orphans, fake.Sends(), fake.Messages())
+}
+
+// since formats a delay after an event; negative is "none".
+func since(d time.Duration) string {
+	if d < 0 {
+		return "none"
+	}
+	return d.Round(time.Millisecond).String()
 }
