@@ -1,19 +1,32 @@
-// Package chaos holds the tests that break the running bot on
-// purpose, as a child process in Feishu webhook mode against a local fake
-// Feishu (deploy/loadkit), under load:
+// Package chaos holds the tests that break the running bot on purpose: the
+// real binary (built as deploy/Dockerfile builds it) as a child process in
+// Feishu webhook mode against a local fake Feishu, under load from
+// deploy/loadkit's sender, which redelivers what got no 200 as Feishu does.
 //
-//   - TestKillNineUnderLoad (kill_test.go): SIGKILL while callbacks arrive
-//     and a planned burst of reminders is being delivered; restart; the
-//     platform's redeliveries. Every callback is applied exactly once,
-//     every reminder key is sent once, and the platform shows one message
-//     per delivery.
+//   - TestKillNineUnderLoad (kill_test.go): callbacks arrive at 250/s over
+//     24 connections; a reminder day is planned and the bot is killed with
+//     SIGKILL once a quarter of its reminders are sent; it is restarted,
+//     and every callback not answered 200 is redelivered (plus a tenth of
+//     those that were, as after a lost ack). Every callback has had its
+//     effect exactly once (its dedupe row, its progress update, its message
+//     in the enterprise request, its one 台账 reply), every reminder key is
+//     one delivery, sent, and the platform shows exactly one message per
+//     sent delivery although sends cut by the kill were sent again (under
+//     the same uuid).
 //   - TestDatabaseOutage (outage_test.go): a private Postgres cluster is
-//     stopped for 10 s under load. Callbacks fail fast (5xx within 1 s, so
-//     the platform retries), /readyz turns red, and within 5 s of the
-//     database's return everything is served again; after the platform's
-//     redeliveries nothing is lost and nothing applied twice.
+//     stopped (pg_ctl stop -m fast) for 10 s while callbacks arrive at
+//     150/s. While it is down every callback is answered 5xx within a
+//     second (so the platform retries) and /readyz answers 503 within 2 s;
+//     from 5 s after it returns every callback is answered 200 and /readyz
+//     is 200. After the redeliveries every callback has had its effect
+//     exactly once, the outbox drains and the platform shows one message
+//     per sent delivery.
 //
-// Both run in CI (deploy/test.sh); ZG_CHAOS_LONG=1 runs the long variants
-// (five kills under twice the load; a 30 s outage). deploy/chaos/run.sh
-// runs them by hand with their logs.
+// A send whose outcome the bot could not record (killed, or the database
+// gone) stays claimed until the outbox's lease runs out, minutes later;
+// the short runs expire those leases in the database instead of waiting.
+// Both run in CI (deploy/test.sh) in well under a minute each.
+// ZG_CHAOS_LONG=1 runs the long variants: five kills in a row under 400/s,
+// a 30 s outage stopped the way a crash does (-m immediate), and the real
+// lease waited for. deploy/chaos/run.sh runs them by hand.
 package chaos
