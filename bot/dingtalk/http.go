@@ -19,17 +19,7 @@ const maxCallbackBody = 1 << 20
 // Both are mounted in Stream mode too: the signatures guard them, and an
 // app switched to HTTP in the console keeps working.
 func (a *Adapter) Mount(mux *http.ServeMux, d bot.Dispatcher) {
-	metrics := a.opts.Metrics
-	if m, ok := d.(interface{ Metrics() *bot.Metrics }); ok && m.Metrics() != nil {
-		metrics = m.Metrics()
-	}
-	reject := func(w http.ResponseWriter, r *http.Request, status int, reason string, err error) {
-		if metrics != nil {
-			metrics.EventsRejected.WithLabelValues(string(bot.DingTalk), reason).Inc()
-		}
-		a.log.WarnContext(r.Context(), "Callback rejected", slog.String("path", r.URL.Path), slog.String("reason", reason), slog.Any("error", err))
-		http.Error(w, http.StatusText(status), status)
-	}
+	reject := bot.NewRejecter(bot.DingTalk, d, a.opts.Metrics, a.log)
 	mux.HandleFunc("POST /callback/dingtalk", func(w http.ResponseWriter, r *http.Request) {
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxCallbackBody))
 		if err != nil {
@@ -56,7 +46,7 @@ func (a *Adapter) Mount(mux *http.ServeMux, d bot.Dispatcher) {
 			http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
 			return
 		}
-		writeJSON(w, map[string]string{"msgtype": "empty"})
+		bot.WriteJSON(w, map[string]string{"msgtype": "empty"})
 	})
 	mux.HandleFunc("POST /callback/dingtalk/card", func(w http.ResponseWriter, r *http.Request) {
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxCallbackBody))
@@ -85,11 +75,6 @@ func (a *Adapter) Mount(mux *http.ServeMux, d bot.Dispatcher) {
 			http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
 			return
 		}
-		writeJSON(w, resp)
+		bot.WriteJSON(w, resp)
 	})
-}
-
-func writeJSON(w http.ResponseWriter, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(v)
 }

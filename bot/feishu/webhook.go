@@ -19,17 +19,7 @@ const maxCallbackBody = 1 << 20
 // are configured, so an app switched to webhooks in the console keeps
 // working; without them every request is refused.
 func (a *Adapter) Mount(mux *http.ServeMux, d bot.Dispatcher) {
-	metrics := a.opts.Metrics
-	if m, ok := d.(interface{ Metrics() *bot.Metrics }); ok && m.Metrics() != nil {
-		metrics = m.Metrics()
-	}
-	reject := func(w http.ResponseWriter, r *http.Request, status int, reason string, err error) {
-		if metrics != nil {
-			metrics.EventsRejected.WithLabelValues(string(bot.Feishu), reason).Inc()
-		}
-		a.log.WarnContext(r.Context(), "Callback rejected", slog.String("path", r.URL.Path), slog.String("reason", reason), slog.Any("error", err))
-		http.Error(w, http.StatusText(status), status)
-	}
+	reject := bot.NewRejecter(bot.Feishu, d, a.opts.Metrics, a.log)
 	mux.HandleFunc("POST /callback/feishu", func(w http.ResponseWriter, r *http.Request) {
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxCallbackBody))
 		if err != nil {
@@ -84,7 +74,7 @@ func (a *Adapter) Mount(mux *http.ServeMux, d bot.Dispatcher) {
 				reject(w, r, http.StatusUnauthorized, rejectReason(err), err)
 				return
 			}
-			writeJSON(w, map[string]string{"challenge": env.Challenge})
+			bot.WriteJSON(w, map[string]string{"challenge": env.Challenge})
 			return
 		}
 		if !signed {
@@ -108,14 +98,9 @@ func (a *Adapter) Mount(mux *http.ServeMux, d bot.Dispatcher) {
 		}
 		a.replays.remember(sig, now, now.Add(2*a.opts.TimestampWindow))
 		if ans != nil {
-			writeJSON(w, ans)
+			bot.WriteJSON(w, ans)
 			return
 		}
-		writeJSON(w, map[string]string{"msg": "success"})
+		bot.WriteJSON(w, map[string]string{"msg": "success"})
 	})
-}
-
-func writeJSON(w http.ResponseWriter, v any) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	_ = json.NewEncoder(w).Encode(v)
 }

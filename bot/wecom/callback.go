@@ -60,11 +60,7 @@ func (a *Adapter) Mount(mux *http.ServeMux, d bot.Dispatcher) {
 
 // reject answers 401 and counts the refusal.
 func (a *Adapter) reject(w http.ResponseWriter, r *http.Request, d bot.Dispatcher, reason string) {
-	if m, ok := d.(interface{ Metrics() *bot.Metrics }); ok {
-		m.Metrics().EventsRejected.WithLabelValues(string(bot.WeCom), reason).Inc()
-	}
-	a.log.WarnContext(r.Context(), "Callback rejected", slog.String("reason", reason), slog.String("remote", r.RemoteAddr))
-	http.Error(w, "unauthorized", http.StatusUnauthorized)
+	bot.NewRejecter(bot.WeCom, d, nil, a.log)(w, r, http.StatusUnauthorized, reason, nil)
 }
 
 // verifyURL answers WeCom's URL check with the bare decrypted echostr
