@@ -188,3 +188,39 @@ func chat(user, chatID string) bot.Chat {
 	}
 	return bot.Chat{ID: chatID, Kind: bot.Direct}
 }
+
+// Recorder is a Dispatcher that records the events it is given and answers
+// a card action with Reply (by default a success toast with a small card),
+// as an adapter's tests and fuzz targets need.
+type Recorder struct {
+	// Reply, when set, answers card actions instead of the default.
+	Reply func(ev *bot.Event) *bot.Reply
+
+	mu     sync.Mutex
+	events []*bot.Event
+}
+
+// Dispatch records ev.
+func (r *Recorder) Dispatch(_ context.Context, ev *bot.Event) (*bot.Reply, error) {
+	r.mu.Lock()
+	r.events = append(r.events, ev)
+	r.mu.Unlock()
+	if ev.Kind != bot.KindCardAction {
+		return nil, nil
+	}
+	if r.Reply != nil {
+		return r.Reply(ev), nil
+	}
+	name := ""
+	if ev.Action != nil {
+		name = ev.Action.Name
+	}
+	return &bot.Reply{Toast: "已收到", ToastKind: "success", Card: &cards.Card{Title: "已收到", Blocks: []cards.Block{cards.MD(name)}}}, nil
+}
+
+// Events returns the events dispatched so far.
+func (r *Recorder) Events() []*bot.Event {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]*bot.Event(nil), r.events...)
+}

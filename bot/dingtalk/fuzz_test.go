@@ -2,7 +2,6 @@ package dingtalk
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -10,11 +9,11 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
 	"zhenggai/bot"
+	"zhenggai/bot/bottest"
 )
 
 // Fuzzing DingTalk's inbound decoders: the HTTP-mode robot and card
@@ -32,27 +31,12 @@ const (
 var fuzzNow = time.UnixMilli(1690362102194)
 
 // fuzzDispatcher records events and answers a card action with a toast.
-type fuzzDispatcher struct {
-	mu     sync.Mutex
-	events []*bot.Event
-}
-
-func (d *fuzzDispatcher) Dispatch(_ context.Context, ev *bot.Event) (*bot.Reply, error) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	d.events = append(d.events, ev)
-	if ev.Kind == bot.KindCardAction {
-		return &bot.Reply{Toast: "已收到", ToastKind: "success"}, nil
-	}
-	return nil, nil
-}
+type fuzzDispatcher struct{ bottest.Recorder }
 
 // check fails on an event the adapter should not have dispatched.
 func (d *fuzzDispatcher) check(t *testing.T) {
 	t.Helper()
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	for _, ev := range d.events {
+	for _, ev := range d.Events() {
 		ok := ev.ID != "" && ev.Platform == bot.DingTalk && ev.Sender.ID != "" &&
 			(ev.Chat.Kind == bot.Direct || ev.Chat.ID != "")
 		switch ev.Kind {

@@ -2,7 +2,6 @@ package feishu
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -11,12 +10,11 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 
 	"zhenggai/bot"
-	"zhenggai/cards"
+	"zhenggai/bot/bottest"
 )
 
 // Fuzzing POST /callback/feishu: bodies and headers as they come off the
@@ -29,27 +27,12 @@ var fuzzNow = time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
 
 // fuzzDispatcher checks every event it is given and answers a card action
 // with a toast and a card.
-type fuzzDispatcher struct {
-	mu     sync.Mutex
-	events []*bot.Event
-}
-
-func (d *fuzzDispatcher) Dispatch(_ context.Context, ev *bot.Event) (*bot.Reply, error) {
-	d.mu.Lock()
-	d.events = append(d.events, ev)
-	d.mu.Unlock()
-	if ev.Kind == bot.KindCardAction {
-		return &bot.Reply{Toast: "已收到", Card: &cards.Card{Title: "已收到", Blocks: []cards.Block{cards.MD(ev.Action.Name)}}}, nil
-	}
-	return nil, nil
-}
+type fuzzDispatcher struct{ bottest.Recorder }
 
 // check fails on an event the adapter should not have dispatched.
 func (d *fuzzDispatcher) check(t *testing.T) {
 	t.Helper()
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	for _, ev := range d.events {
+	for _, ev := range d.Events() {
 		ok := ev.ID != "" && ev.Platform == bot.Feishu && ev.Kind >= bot.KindMessage && ev.Kind <= bot.KindLeft
 		switch ev.Kind {
 		case bot.KindMessage:
@@ -232,8 +215,8 @@ func FuzzEvent(f *testing.F) {
 				t.Fatalf("200 without the verification token: %s", plain)
 			}
 		case http.StatusBadRequest, http.StatusUnauthorized:
-			if len(d.events) > 0 {
-				t.Fatalf("refused with %d but dispatched %+v", w.Code, d.events[0])
+			if len(d.Events()) > 0 {
+				t.Fatalf("refused with %d but dispatched %+v", w.Code, d.Events()[0])
 			}
 		default:
 			t.Fatalf("status %d for %s", w.Code, plain)

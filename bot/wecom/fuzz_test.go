@@ -1,7 +1,6 @@
 package wecom
 
 import (
-	"context"
 	"encoding/xml"
 	"fmt"
 	"log/slog"
@@ -10,13 +9,13 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/silenceper/wechat/v2/util"
 
 	"zhenggai/bot"
+	"zhenggai/bot/bottest"
 	"zhenggai/store"
 )
 
@@ -34,27 +33,12 @@ var fuzzNow = time.Unix(1409659813, 0)
 
 // fuzzDispatcher records events and answers a card click with a short
 // toast (the encrypted passive reply).
-type fuzzDispatcher struct {
-	mu     sync.Mutex
-	events []*bot.Event
-}
-
-func (d *fuzzDispatcher) Dispatch(_ context.Context, ev *bot.Event) (*bot.Reply, error) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	d.events = append(d.events, ev)
-	if ev.Kind == bot.KindCardAction {
-		return &bot.Reply{Toast: "已确认", ToastKind: "success"}, nil
-	}
-	return nil, nil
-}
+type fuzzDispatcher struct{ bottest.Recorder }
 
 // check fails on an event the adapter should not have dispatched.
 func (d *fuzzDispatcher) check(t *testing.T) {
 	t.Helper()
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	for _, ev := range d.events {
+	for _, ev := range d.Events() {
 		ok := ev.ID != "" && ev.Platform == bot.WeCom && ev.Sender.ID != "" && ev.Chat.Kind == bot.Direct
 		switch ev.Kind {
 		case bot.KindMessage:
@@ -218,8 +202,8 @@ func FuzzPlaintext(f *testing.F) {
 				t.Fatalf("200 for undecodable XML %q", plain)
 			}
 		case http.StatusUnauthorized:
-			if len(d.events) > 0 {
-				t.Fatalf("refused but dispatched %+v", d.events[0])
+			if len(d.Events()) > 0 {
+				t.Fatalf("refused but dispatched %+v", d.Events()[0])
 			}
 		case http.StatusInternalServerError:
 			// Only a media download that failed is retried: the test

@@ -1,33 +1,20 @@
 package feishufake_test
 
 import (
-	"context"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"zhenggai/bot"
+	"zhenggai/bot/bottest"
 	"zhenggai/bot/feishu"
 	"zhenggai/bot/feishu/feishufake"
 	"zhenggai/cards"
 )
-
-type recorder struct {
-	mu     sync.Mutex
-	events []*bot.Event
-}
-
-func (r *recorder) Dispatch(_ context.Context, ev *bot.Event) (*bot.Reply, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.events = append(r.events, ev)
-	return &bot.Reply{Toast: "好", ToastKind: "success"}, nil
-}
 
 // TestSealedCallbacksReachTheAdapter checks the fake against the real
 // adapter: a sealed message and a sealed form submit are accepted and
@@ -43,7 +30,7 @@ func TestSealedCallbacksReachTheAdapter(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rec := &recorder{}
+	rec := &bottest.Recorder{}
 	mux := http.NewServeMux()
 	ad.Mount(mux, rec)
 	srv := httptest.NewServer(mux)
@@ -87,10 +74,10 @@ func TestSealedCallbacksReachTheAdapter(t *testing.T) {
 	if got := post(other, msg, false); got != http.StatusUnauthorized {
 		t.Fatalf("another key: %d, want 401", got)
 	}
-	if len(rec.events) != 2 {
-		t.Fatalf("%d events dispatched, want 2", len(rec.events))
+	if len(rec.Events()) != 2 {
+		t.Fatalf("%d events dispatched, want 2", len(rec.Events()))
 	}
-	m, c := rec.events[0], rec.events[1]
+	m, c := rec.Events()[0], rec.Events()[1]
 	if m.ID != "om_1" || m.Text != "台账" || m.Chat.Kind != bot.Direct || m.Sender.ID != "ou_1" {
 		t.Errorf("message decoded as %+v", m)
 	}
