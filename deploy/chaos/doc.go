@@ -26,7 +26,7 @@
 // gone) stays claimed until the outbox's lease runs out, minutes later;
 // the short runs expire those leases in the database instead of waiting.
 // Both run in CI (deploy/test.sh) in well under a minute each.
-// ZG_CHAOS_LONG=1 runs the long variants: five kills in a row under 400/s,
-// a 30 s outage stopped the way a crash does (-m immediate), and the real
-// lease waited for. deploy/chaos/run.sh runs them by hand.
+// ZG_CHAOS_LONG=1 runs the long variants: five kills in a row under 400/s
+// (the reminder burst before the first), a 30 s outage stopped the way a
+// crash does (-m immediate), and the real lease waited for. deploy/chaos/run.sh runs them by hand.
 package chaos

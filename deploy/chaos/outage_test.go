@@ -134,6 +134,9 @@ func TestDatabaseOutage(t *testing.T) {
 	go func() {
 		defer close(done)
 		sender.Run(ctx, rate, before+outage+after, conns, w.Next, func(o loadkit.Outcome) {
+			if o.OK() {
+				w.Applied(o.Call)
+			}
 			mu.Lock()
 			outs = append(outs, o)
 			mu.Unlock()

@@ -3,7 +3,7 @@
 # (README: Reliability).
 #
 #   bash deploy/chaos/run.sh                          # the kill -9 test, as CI runs it (~15 s)
-#   ZG_CHAOS_LONG=1 bash deploy/chaos/run.sh          # five kills under 400/s, the real outbox lease (~4 min)
+#   ZG_CHAOS_LONG=1 bash deploy/chaos/run.sh          # five kills in a row under 400/s, the real outbox lease (~3 min)
 #   bash deploy/chaos/run.sh -run TestDatabaseOutage  # the database outage test instead
 #   bash deploy/chaos/run.sh -run .                   # both
 #
