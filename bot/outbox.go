@@ -186,7 +186,7 @@ func (b *Bot) deliver(ctx context.Context, d *store.Delivery) error {
 	// The send happened (or failed) whatever becomes of the worker now:
 	// its outcome is recorded even when ctx was just cancelled (a shutdown,
 	// another send of the batch failing), so it is not sent again.
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordPatience+10*time.Second)
 	defer cancel()
 	if err == nil {
 		b.metrics.DeliveriesSent.WithLabelValues(d.Platform).Inc()
@@ -194,7 +194,7 @@ func (b *Bot) deliver(ctx context.Context, d *store.Delivery) error {
 		if ref.Token != "" {
 			id += "|" + ref.Token
 		}
-		return b.store.MarkDeliverySent(ctx, d.ID, id, now)
+		return b.recordSent(ctx, d.ID, id, now)
 	}
 	permanent := errors.Is(err, ErrPermanent) || d.Attempts >= deliveryAttempts
 	b.metrics.DeliveriesFailed.WithLabelValues(d.Platform, fmt.Sprint(permanent)).Inc()
@@ -209,6 +209,30 @@ func (b *Bot) deliver(ctx context.Context, d *store.Delivery) error {
 		backoff = rl.RetryAfter
 	}
 	return b.store.RetryDelivery(ctx, d.ID, err.Error(), now.Add(backoff))
+}
+
+// recordPatience is how long a sent message's record is retried while the
+// database is away, before the delivery is left to its lease (and sent
+// again after it, which WeCom and DingTalk, without an idempotency key,
+// would show twice).
+const recordPatience = time.Minute
+
+// recordSent records a sent delivery, retrying while the database does not
+// answer, up to recordPatience.
+func (b *Bot) recordSent(ctx context.Context, id int64, messageID string, at time.Time) error {
+	deadline := time.Now().Add(recordPatience)
+	pause := 100 * time.Millisecond
+	for {
+		rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		err := b.store.MarkDeliverySent(rctx, id, messageID, at)
+		cancel()
+		if err == nil || time.Now().After(deadline) {
+			return err
+		}
+		b.log.WarnContext(ctx, "Delivery sent but not recorded yet; retrying", slog.Int64("delivery_id", id), slog.Any("error", err))
+		time.Sleep(pause)
+		pause = min(2*pause, 2*time.Second)
+	}
 }
 
 // ParseMessageRef splits a delivery's recorded message id back into a
