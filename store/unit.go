@@ -75,8 +75,10 @@ func (s *Store) Units(ctx context.Context, campaignID int64) ([]*Unit, error) {
 // UnitsOfPerson returns the campaign's units the person leads, liaises for or
 // is a member of.
 func (s *Store) UnitsOfPerson(ctx context.Context, campaignID, personID int64) ([]*Unit, error) {
-	return s.queryUnits(ctx, "units of person", `u.campaign_id = $1 AND (u.leader_id = $2 OR u.liaison_id = $2
-		OR EXISTS (SELECT 1 FROM unit_members m WHERE m.unit_id = u.id AND m.person_id = $2))`, campaignID, personID)
+	// Index lookups, not a scan of the campaign's units: most commands ask.
+	return s.queryUnits(ctx, "units of person", `u.campaign_id = $1 AND u.id IN (
+		SELECT id FROM units WHERE leader_id = $2 UNION SELECT id FROM units WHERE liaison_id = $2
+		UNION SELECT unit_id FROM unit_members WHERE person_id = $2)`, campaignID, personID)
 }
 
 // UnitsInGroups returns the campaign's units in any of groups (a group key,
