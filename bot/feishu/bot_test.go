@@ -12,6 +12,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 
 	"zhenggai/bot"
+	"zhenggai/bot/feishu/feishufake"
 	"zhenggai/cards"
 	"zhenggai/handlers"
 	"zhenggai/store"
@@ -268,7 +269,7 @@ func TestWebhookWithRealBot(t *testing.T) {
 
 	t.Run("wrong_key", func(t *testing.T) {
 		iv := []byte("0123456789abcdef")
-		body, _ := json.Marshal(map[string]string{"encrypt": encrypt("another-key", fresh("om_key"), iv)})
+		body, _ := json.Marshal(map[string]string{"encrypt": feishufake.Encrypt("another-key", fresh("om_key"), iv)})
 		s := sealed{body: body, ts: seal(t, nil, now, "n9").ts, nonce: "n9"}
 		s.signature = signature(s.ts, s.nonce, testEncKey, body)
 		refused(t, "undecryptable", s, true)

@@ -20,6 +20,7 @@ import (
 	larkws "github.com/larksuite/oapi-sdk-go/v3/ws"
 
 	"zhenggai/bot"
+	"zhenggai/bot/feishu/feishufake"
 )
 
 var ctx = context.Background()
@@ -294,7 +295,7 @@ type sealed struct {
 func seal(t *testing.T, plain []byte, ts time.Time, nonce string) sealed {
 	t.Helper()
 	iv := []byte("0123456789abcdef")
-	body, _ := json.Marshal(map[string]string{"encrypt": encrypt(testEncKey, plain, iv)})
+	body, _ := json.Marshal(map[string]string{"encrypt": feishufake.Encrypt(testEncKey, plain, iv)})
 	s := sealed{body: body, ts: fmt.Sprint(ts.Unix()), nonce: nonce}
 	s.signature = signature(s.ts, s.nonce, testEncKey, body)
 	return s

@@ -15,6 +15,7 @@ import (
 
 	"zhenggai/bot"
 	"zhenggai/bot/bottest"
+	"zhenggai/bot/feishu/feishufake"
 )
 
 // Fuzzing POST /callback/feishu: bodies and headers as they come off the
@@ -110,7 +111,7 @@ func fuzzPlaintexts(tb testing.TB) [][]byte {
 
 // sealFuzz encrypts plain with the test key into a webhook body.
 func sealFuzz(plain []byte) []byte {
-	body, _ := json.Marshal(map[string]string{"encrypt": encrypt(testEncKey, plain, []byte("0123456789abcdef"))})
+	body, _ := json.Marshal(map[string]string{"encrypt": feishufake.Encrypt(testEncKey, plain, []byte("0123456789abcdef"))})
 	return body
 }
 

@@ -112,18 +112,6 @@ func decrypt(encryptKey, encrypted string) ([]byte, error) {
 	return plain[:len(plain)-n], nil
 }
 
-// encrypt is decrypt's inverse, for tests and the doctor.
-func encrypt(encryptKey string, plain []byte, iv []byte) string {
-	key := sha256.Sum256([]byte(encryptKey))
-	block, _ := aes.NewCipher(key[:])
-	n := aes.BlockSize - len(plain)%aes.BlockSize
-	padded := append(append([]byte{}, plain...), bytes.Repeat([]byte{byte(n)}, n)...)
-	out := make([]byte, aes.BlockSize+len(padded))
-	copy(out, iv[:aes.BlockSize])
-	cipher.NewCBCEncrypter(block, out[:aes.BlockSize]).CryptBlocks(out[aes.BlockSize:], padded)
-	return base64.StdEncoding.EncodeToString(out)
-}
-
 // replayCache remembers the signatures of handled webhooks until their
 // timestamp leaves the window, so the same request sent again is refused
 // (a new delivery of the same event is signed anew and reaches the

@@ -103,7 +103,7 @@ func (a App) CardActionEvent(c CardAction, at time.Time) []byte {
 func (a App) Seal(plain []byte, at time.Time) ([]byte, http.Header) {
 	var iv [aes.BlockSize]byte
 	_, _ = rand.Read(iv[:])
-	body, _ := json.Marshal(map[string]string{"encrypt": encrypt(a.EncryptKey, plain, iv[:])})
+	body, _ := json.Marshal(map[string]string{"encrypt": Encrypt(a.EncryptKey, plain, iv[:])})
 	var nb [8]byte
 	_, _ = rand.Read(nb[:])
 	ts, nonce := strconv.FormatInt(at.Unix(), 10), hex.EncodeToString(nb[:])
@@ -134,8 +134,9 @@ func Signature(timestamp, nonce, encryptKey string, body []byte) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// encrypt is base64(iv || AES-256-CBC(sha256(key), pkcs7(plain))).
-func encrypt(encryptKey string, plain, iv []byte) string {
+// Encrypt is how Feishu encrypts a callback: base64(iv ||
+// AES-256-CBC(sha256(key), pkcs7(plain))), iv being 16 bytes.
+func Encrypt(encryptKey string, plain, iv []byte) string {
 	key := sha256.Sum256([]byte(encryptKey))
 	block, _ := aes.NewCipher(key[:])
 	n := aes.BlockSize - len(plain)%aes.BlockSize
