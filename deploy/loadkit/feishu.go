@@ -2,6 +2,7 @@ package loadkit
 
 import (
 	"net/http/httptest"
+	"strings"
 
 	"zhenggai/bot/feishu/feishufake"
 )
@@ -46,7 +47,7 @@ func FeishuEnv(dbURL, apiURL string, environ []string) []string {
 	}
 	for _, kv := range environ {
 		for _, k := range []string{"PATH=", "HOME=", "TMPDIR=", "GOMAXPROCS=", "GOGC=", "GOMEMLIMIT="} {
-			if len(kv) >= len(k) && kv[:len(k)] == k {
+			if strings.HasPrefix(kv, k) {
 				env = append(env, kv)
 			}
 		}

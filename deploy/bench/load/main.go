@@ -22,6 +22,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -98,7 +99,7 @@ func run(ctx context.Context, o options) error {
 	}
 	defer os.RemoveAll(tmp)
 
-	fmt.Printf("machine: %d cores (GOMAXPROCS of the bot: %d); Postgres at %s\n", runtime.NumCPU(), runtime.NumCPU(), redact(o.admin))
+	fmt.Printf("machine: %d cores; Postgres at %s\n", runtime.NumCPU(), redact(o.admin))
 	dbURL, err := loadkit.FreshDatabase(ctx, o.admin, "zhenggai_bench")
 	if err != nil {
 		return err
@@ -118,7 +119,14 @@ func run(ctx context.Context, o options) error {
 	defer fake.Close()
 	botURL := dbURL
 	if o.pool > 0 {
-		botURL += cmp.Or(map[bool]string{true: "&"}[strings.Contains(botURL, "?")], "?") + "pool_max_conns=" + strconv.Itoa(o.pool)
+		u, err := url.Parse(dbURL)
+		if err != nil {
+			return err
+		}
+		q := u.Query()
+		q.Set("pool_max_conns", strconv.Itoa(o.pool))
+		u.RawQuery = q.Encode()
+		botURL = u.String()
 	}
 	env := loadkit.FeishuEnv(botURL, fake.URL(), os.Environ())
 	pprofAddr := ""
