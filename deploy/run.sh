@@ -13,6 +13,7 @@ export PATH="$PATH:/usr/local/go/bin"
 
 if [ -z "${DATABASE_URL:-}" ]; then
   ensure_postgres
+  ensure_durable # never serve on a cluster the test command left without fsync
   ensure_database zhenggai
   export DATABASE_URL="postgres://postgres@127.0.0.1:${ZG_PGPORT}/zhenggai?sslmode=disable"
 fi

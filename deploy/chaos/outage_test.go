@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"zhenggai/deploy/loadkit"
+	"zhenggai/deploy/testgate"
 )
 
 // cluster is a private Postgres for one test, so it can be stopped.
@@ -30,7 +31,7 @@ func newCluster(t *testing.T) *cluster {
 	t.Helper()
 	dirs, _ := filepath.Glob("/usr/lib/postgresql/*/bin/pg_ctl")
 	if len(dirs) == 0 {
-		t.Skip("no Postgres server binaries (/usr/lib/postgresql/*/bin): deploy/pg.sh installs them")
+		testgate.Missing(t, "no Postgres server binaries in /usr/lib/postgresql/*/bin (apt-get install postgresql; deploy/pg.sh installs them): the outage test starts and stops its own cluster")
 	}
 	sort.Strings(dirs)
 	c := &cluster{bin: filepath.Dir(dirs[len(dirs)-1])}
@@ -49,7 +50,7 @@ func newCluster(t *testing.T) *cluster {
 		// Postgres refuses to run as root.
 		pg, err := user.Lookup("postgres")
 		if err != nil {
-			t.Skip("running as root without a postgres user")
+			testgate.Missing(t, "no postgres user to run the outage test's cluster as (this runs as root, which Postgres refuses; apt-get install postgresql creates the user)")
 		}
 		uid, _ := strconv.Atoi(pg.Uid)
 		gid, _ := strconv.Atoi(pg.Gid)

@@ -99,7 +99,11 @@ func run(ctx context.Context, o options) error {
 	}
 	defer os.RemoveAll(tmp)
 
-	fmt.Printf("machine: %d cores; Postgres at %s\n", runtime.NumCPU(), redact(o.admin))
+	durability, err := loadkit.Durability(ctx, o.admin)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("machine: %d cores; Postgres at %s (%s)\n", runtime.NumCPU(), redact(o.admin), durability)
 	dbURL, err := loadkit.FreshDatabase(ctx, o.admin, "zhenggai_bench")
 	if err != nil {
 		return err

@@ -69,6 +69,11 @@ func run(ctx context.Context, url string, nUnits, nItems, nLeaders, nEnterprises
 	} else {
 		fmt.Println("schema", schema)
 	}
+	durability, err := loadkit.Durability(ctx, url)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("Postgres: %s\n", durability)
 	st := store.New(pool)
 	if _, err := st.Migrate(ctx); err != nil {
 		return err
