@@ -46,7 +46,10 @@ Usage:
   zhenggai ledger import -f FILE.xlsx
   zhenggai report monthly --period YYYY-MM -o FILE.xlsx
   zhenggai tick --now RFC3339                     run what the scheduler would run at that instant
-  zhenggai audit verify                           check the audit log's hash chain
+  zhenggai audit verify [--anchor ID:HEX]... [--anchors FILE]
+                                                  check the audit log's hash chain (and that it
+                                                  still passes through each anchor)
+  zhenggai audit anchor                           print the chain's head: audit-anchor ID HEX
   zhenggai doctor                                 check configuration, database and platforms
   zhenggai healthcheck [URL]                      exit 0 when /healthz answers (for container health checks)
 
@@ -120,10 +123,7 @@ func dispatch(ctx context.Context, args []string, getenv func(string) string, st
 	case "campaign":
 		return a.campaign(ctx, rest)
 	case "audit":
-		if len(rest) != 1 || rest[0] != "verify" {
-			return errUsage
-		}
-		return a.auditVerify(ctx)
+		return a.audit(ctx, rest)
 	case "doctor":
 		return a.doctor(ctx)
 	case "tick":
@@ -217,13 +217,52 @@ func (a *app) campaign(ctx context.Context, args []string) error {
 	return errUsage
 }
 
-func (a *app) auditVerify(ctx context.Context) error {
-	n, err := a.store.VerifyAudit(ctx)
-	if err != nil {
-		return err
+// audit runs `audit verify [--anchor ID:HEX]... [--anchors FILE]` and
+// `audit anchor`.
+func (a *app) audit(ctx context.Context, args []string) error {
+	switch {
+	case len(args) == 1 && args[0] == "anchor":
+		// An anchor of a chain that does not verify would vouch for it.
+		if _, err := a.store.VerifyAudit(ctx); err != nil {
+			return fmt.Errorf("audit anchor: the chain does not verify, no anchor printed: %w", err)
+		}
+		head, err := a.store.AuditHead(ctx)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(a.stdout, head)
+		return nil
+	case len(args) >= 1 && args[0] == "verify":
+		var anchors []store.AuditAnchor
+		fs := flag.NewFlagSet("audit verify", flag.ContinueOnError)
+		fs.Func("anchor", "an anchor ID:HEX the chain must pass through (repeatable)", func(s string) error {
+			x, err := store.ParseAuditAnchor(s)
+			anchors = append(anchors, x)
+			return err
+		})
+		file := fs.String("anchors", "", "a file of audit-anchor ID HEX lines")
+		if err := fs.Parse(args[1:]); err != nil || fs.NArg() > 0 {
+			return errUsage
+		}
+		if *file != "" {
+			data, err := os.ReadFile(*file)
+			if err != nil {
+				return fmt.Errorf("audit verify: %w", err)
+			}
+			more, err := store.ReadAuditAnchors(bytes.NewReader(data))
+			if err != nil {
+				return fmt.Errorf("audit verify: %s: %w", *file, err)
+			}
+			anchors = append(anchors, more...)
+		}
+		n, err := a.store.VerifyAudit(ctx, anchors...)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(a.stdout, "audit chain ok: %d rows, %d anchors\n", n, len(anchors))
+		return nil
 	}
-	fmt.Fprintf(a.stdout, "audit chain ok: %d rows\n", n)
-	return nil
+	return errUsage
 }
 
 // buildBot wires the router, the handlers and every configured adapter.

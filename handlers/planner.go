@@ -58,6 +58,7 @@ func (p *planner) Schedules(c *store.Campaign) ([]bot.Schedule, error) {
 		{Name: scheduleRemind, Spec: remind},
 		{Name: scheduleDigest, Spec: digest},
 		{Name: scheduleRequests, Spec: "0 * * * *"},
+		{Name: scheduleAuditAnchor, Spec: digest}, // audit_anchor.go
 	}, nil
 }
 
@@ -79,6 +80,8 @@ func (p *planner) Plan(ctx context.Context, run *bot.PlanRun) ([]bot.Outgoing, e
 		return p.h.planDigests(ctx, run)
 	case scheduleRequests:
 		return p.h.planEnterpriseRequests(ctx, run)
+	case scheduleAuditAnchor:
+		return p.h.planAuditAnchor(ctx, run)
 	}
 	return nil, nil
 }

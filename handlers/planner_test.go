@@ -130,7 +130,7 @@ func summarize(keys []string, skipDigests bool) string {
 	counts := map[string]int{}
 	for _, k := range keys {
 		n := normalize(k)
-		if skipDigests && strings.HasPrefix(n, "digest") {
+		if skipDigests && (strings.HasPrefix(n, "digest") || n == scheduleAuditAnchor) {
 			continue
 		}
 		counts[n]++

@@ -138,8 +138,8 @@ func TestSchedulerReplicas(t *testing.T) {
 	if err := pool.QueryRow(ctx, `SELECT count(*) FROM scheduler_runs`).Scan(&runs); err != nil {
 		t.Fatal(err)
 	}
-	if runs != 3 {
-		t.Errorf("%d schedule runs recorded, want 3 (remind, digest, requests)", runs)
+	if runs != 4 {
+		t.Errorf("%d schedule runs recorded, want 4 (remind, digest, requests, audit-anchor)", runs)
 	}
 
 	deliverAll := func(rs []*replica) {
