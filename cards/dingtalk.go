@@ -3,6 +3,8 @@ package cards
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
+	"net/url"
 	"strings"
 	"unicode/utf8"
 )
@@ -20,8 +22,12 @@ import (
 //	form, form_status, form_btn_text,     the form template only: the form
 //	form_action, form_params              schema and its submit action
 //
-// Every slot is always present, empty when unused, so that a full update
-// clears what the previous version of the card showed.
+// Every slot is always present, empty when unused, so that an update
+// replaces what the previous version of the card showed: DingTalk merges
+// cardParamMap by key (updateCardDataByKey), and a key left out keeps its
+// old value. A card without a form has its form slots emptied and
+// form_status "disabled", so a submitted form shows no open inputs (the
+// template hides the form component when form_action is empty).
 
 // DingTalkValueLimit is the documented limit of one cardParamMap value.
 const DingTalkValueLimit = 1024
@@ -36,12 +42,30 @@ const (
 // also wraps ErrInvalid.
 var ErrDingTalkTooLarge = fmt.Errorf("%w: too large", ErrInvalid)
 
+// DingTalkFormKeys are the variables only the form template binds.
+var DingTalkFormKeys = []string{"form", "form_status", "form_btn_text", "form_action", "form_params"}
+
+// dingTalkNoForm is the form variable of a card without a form.
+const dingTalkNoForm = `{"fields":[]}`
+
 // DingTalkCard is a card rendered for the DingTalk templates.
 type DingTalkCard struct {
-	// Params is the cardParamMap.
+	// Params is the cardParamMap, every variable of the form template.
 	Params map[string]string
 	// HasForm tells whether the form template is needed.
 	HasForm bool
+}
+
+// ParamsFor returns the variables the template binds: all of Params for
+// the form template, Params without the form slots for the read-only one.
+func (c *DingTalkCard) ParamsFor(formTemplate bool) map[string]string {
+	out := maps.Clone(c.Params)
+	if !formTemplate {
+		for _, k := range DingTalkFormKeys {
+			delete(out, k)
+		}
+	}
+	return out
 }
 
 // DingTalkFormField is one field of the form component's schema, as the
@@ -135,6 +159,7 @@ func RenderDingTalk(c *Card) (*DingTalkCard, error) {
 		p[k+"confirm"] = btn.Confirm
 	}
 	out := &DingTalkCard{Params: p}
+	p["form"], p["form_status"], p["form_btn_text"], p["form_action"], p["form_params"] = dingTalkNoForm, "disabled", "", "", ""
 	if form != nil {
 		out.HasForm = true
 		schema, err := DingTalkFormSchema(form)
@@ -258,31 +283,69 @@ func DingTalkBlockMarkdown(b Block) string {
 	return ""
 }
 
-// DingTalkMarkdown renders c as one markdown message, for when no card
-// template is configured: buttons cannot call back from a markdown message,
-// so they are listed as the words to send instead, and a form is described
-// (the bot asks its fields in a dialog).
-func DingTalkMarkdown(c *Card) (title, text string) {
-	return dingTalkMarkdown(c, true)
+// DingTalkCommand gives the text that, sent to the robot, does what a
+// button does (the typed label), and whether the button has one.
+type DingTalkCommand func(b Button) (text string, ok bool)
+
+// DingTalkMessageOptions say how a card without a template is offered.
+type DingTalkMessageOptions struct {
+	// Command, when set, turns every action into a dtmd link that sends
+	// its command: clicked in the robot's 1:1 chat, the text arrives as the
+	// user's own message. Nil renders no links (a group notice: in a group
+	// the robot hears only @-mentions, so a link there would do nothing).
+	Command DingTalkCommand
+	// Hint replaces the list of actions when there are no links, e.g. where
+	// the links went.
+	Hint string
 }
 
+// DingTalkLink is a markdown link that, clicked in a 1:1 chat with the
+// robot, sends text to it as the user's message.
+func DingTalkLink(label, text string) string {
+	return fmt.Sprintf("[%s](dtmd://dingtalkclient/sendMessage?content=%s)", label, dtQueryEscape(text))
+}
+
+// dtQueryEscape escapes s for a dtmd link: spaces as %20, which every
+// client decodes, not "+".
+func dtQueryEscape(s string) string {
+	return strings.ReplaceAll(url.QueryEscape(s), "+", "%20")
+}
+
+// DingTalkMarkdown renders c as one markdown message for a 1:1 chat where
+// no card template is configured: every action is a dtmd link sending its
+// label, and a form is described (the bot asks its fields in a dialog).
+func DingTalkMarkdown(c *Card) (title, text string) {
+	return dingTalkMarkdown(c, true, DingTalkMessageOptions{Command: DingTalkLabel})
+}
+
+// DingTalkLabel is the default command of a button: its label, which typed
+// as text does what the button does.
+func DingTalkLabel(b Button) (string, bool) { return b.Text, b.Text != "" }
+
 // DingTalkMessage renders c as a robot message (msgKey and msgParam) for
-// when no card template is configured: sampleMarkdown, or
-// sampleActionCard … sampleActionCard5 when the card has one to five link
-// buttons, which ActionCard shows as real buttons (they open the link and
-// call nothing back).
-func DingTalkMessage(c *Card) (msgKey string, param map[string]string) {
+// when no card template is configured: sampleMarkdown, with the actions as
+// dtmd links when o.Command is set; or sampleActionCard …
+// sampleActionCard5 when the card has one to five link buttons and no
+// actions offered as links, which ActionCard shows as real buttons (they
+// open the link and call nothing back).
+func DingTalkMessage(c *Card, o DingTalkMessageOptions) (msgKey string, param map[string]string) {
 	var links []Button
+	actions := 0
 	for _, btn := range c.Buttons() {
-		if btn.Action == "" && btn.URL != "" {
+		switch {
+		case btn.Action == "" && btn.URL != "":
 			links = append(links, btn)
+		case o.Command != nil:
+			if _, ok := o.Command(btn); ok {
+				actions++
+			}
 		}
 	}
-	if len(links) == 0 || len(links) > 5 {
-		title, text := dingTalkMarkdown(c, true)
+	if len(links) == 0 || len(links) > 5 || actions > 0 {
+		title, text := dingTalkMarkdown(c, true, o)
 		return "sampleMarkdown", map[string]string{"title": title, "text": text}
 	}
-	title, text := dingTalkMarkdown(c, false)
+	title, text := dingTalkMarkdown(c, false, o)
 	param = map[string]string{"title": title, "text": text}
 	if len(links) == 1 {
 		param["singleTitle"], param["singleURL"] = links[0].Text, links[0].URL
@@ -295,13 +358,28 @@ func DingTalkMessage(c *Card) (msgKey string, param map[string]string) {
 	return fmt.Sprintf("sampleActionCard%d", len(links)), param
 }
 
-func dingTalkMarkdown(c *Card, withLinks bool) (title, text string) {
+// DingTalkHasActions reports whether c has anything to act on: an action
+// button or a form.
+func DingTalkHasActions(c *Card) bool {
+	if c.Form() != nil {
+		return true
+	}
+	for _, b := range c.Buttons() {
+		if b.Action != "" {
+			return true
+		}
+	}
+	return false
+}
+
+func dingTalkMarkdown(c *Card, withLinks bool, o DingTalkMessageOptions) (title, text string) {
 	var sb strings.Builder
 	sb.WriteString("#### " + c.Title + "\n\n")
 	if c.Subtitle != "" {
 		sb.WriteString(c.Subtitle + "\n\n")
 	}
-	var actions []string
+	var actions, typed []string
+	unlinked := 0
 	for _, b := range c.Blocks {
 		switch {
 		case b.Form != nil:
@@ -310,16 +388,26 @@ func dingTalkMarkdown(c *Card, withLinks bool) (title, text string) {
 				names = append(names, ff.Label)
 			}
 			sb.WriteString("需填写：" + strings.Join(names, "、") + "\n\n")
-			actions = append(actions, b.Form.Submit.Text)
 		case len(b.Buttons) > 0:
 			for _, btn := range b.Buttons {
 				if btn.Action == "" && btn.URL != "" {
 					if withLinks {
-						sb.WriteString(fmt.Sprintf("[%s](%s)\n\n", btn.Text, btn.URL))
+						actions = append(actions, fmt.Sprintf("[%s](%s)", btn.Text, btn.URL))
 					}
 					continue
 				}
-				actions = append(actions, btn.Text)
+				cmd, ok := "", false
+				if o.Command != nil {
+					cmd, ok = o.Command(btn)
+				}
+				if !ok {
+					unlinked++
+					continue
+				}
+				actions = append(actions, DingTalkLink(btn.Text, cmd))
+				if len(typed) < 2 {
+					typed = append(typed, "“"+cmd+"”")
+				}
 			}
 		default:
 			if md := DingTalkBlockMarkdown(b); md != "" {
@@ -327,11 +415,23 @@ func dingTalkMarkdown(c *Card, withLinks bool) (title, text string) {
 			}
 		}
 	}
+	// The actions come last and are never cut: the body gives way.
+	var tail strings.Builder
 	if len(actions) > 0 {
-		sb.WriteString("<font color=#8c8c8c>可用操作：" + strings.Join(actions, "、") + "（请直接回复文字，发送“帮助”查看全部命令）</font>")
+		tail.WriteString("\n\n**操作**：" + strings.Join(actions, "　"))
 	}
-	return c.Title, dtTruncateRunes(strings.TrimSpace(sb.String()), 4500)
+	switch {
+	case len(typed) > 0:
+		tail.WriteString("\n\n<font color=#8c8c8c>点击即代您发送对应的命令；也可直接输入文字，如" + strings.Join(typed, "、") + "。发送“帮助”查看全部命令</font>")
+	case unlinked > 0 && o.Hint != "":
+		tail.WriteString("\n\n<font color=#8c8c8c>" + o.Hint + "</font>")
+	}
+	body := dtTruncateRunes(strings.TrimSpace(sb.String()), dingTalkMarkdownRunes-utf8.RuneCountInString(tail.String()))
+	return c.Title, body + tail.String()
 }
+
+// dingTalkMarkdownRunes bounds a markdown message's text.
+const dingTalkMarkdownRunes = 4500
 
 func dingTalkTone(t Tone) string {
 	switch t {
@@ -429,6 +529,9 @@ func dtSplitBytes(s string, limit int) []string {
 }
 
 func dtTruncateRunes(s string, n int) string {
+	if n < 1 {
+		return ""
+	}
 	if utf8.RuneCountInString(s) <= n {
 		return s
 	}

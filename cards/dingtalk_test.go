@@ -44,8 +44,13 @@ func TestRenderDingTalkSlots(t *testing.T) {
 			t.Errorf("slot %s missing", k)
 		}
 	}
-	if _, ok := p["form"]; ok {
-		t.Error("a card without a form has no form slots")
+	// A card without a form empties the form slots and disables the form,
+	// so an update of a submitted form card leaves no open inputs.
+	if p["form"] != `{"fields":[]}` || p["form_status"] != "disabled" || p["form_action"] != "" || p["form_btn_text"] != "" {
+		t.Errorf("form slots of a card without a form: %v", p)
+	}
+	if ro := r.ParamsFor(false); len(ro) != len(p)-len(DingTalkFormKeys) || ro["form_status"] != "" {
+		t.Errorf("read-only template params keep form slots: %v", ro)
 	}
 }
 
@@ -173,10 +178,27 @@ func TestDingTalkMarkdown(t *testing.T) {
 	if title != "月报提醒" {
 		t.Errorf("title %q", title)
 	}
-	for _, want := range []string{"#### 月报提醒", "2026-11", "请于 23 日前报送", "[说明](https://x.example/y)", "需填写：本月进展", "可用操作：填报月报、提交月报"} {
+	for _, want := range []string{"#### 月报提醒", "2026-11", "请于 23 日前报送", "[说明](https://x.example/y)", "需填写：本月进展",
+		"[填报月报](dtmd://dingtalkclient/sendMessage?content=%E5%A1%AB%E6%8A%A5%E6%9C%88%E6%8A%A5)", "也可直接输入文字，如“填报月报”"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("markdown lacks %q:\n%s", want, text)
 		}
+	}
+}
+
+func TestDingTalkLinkEscapes(t *testing.T) {
+	got := DingTalkLink("办理", "办理 LB-2026-001&x=1")
+	want := "[办理](dtmd://dingtalkclient/sendMessage?content=%E5%8A%9E%E7%90%86%20LB-2026-001%26x%3D1)"
+	if got != want {
+		t.Errorf("link %s\nwant %s", got, want)
+	}
+}
+
+func TestDingTalkMarkdownKeepsLinksWhenLong(t *testing.T) {
+	c := &Card{Title: "长", Blocks: []Block{MD(strings.Repeat("很长的正文。", 2000)), ButtonsBlock(Button{Text: "同意", Action: "approval.approve"})}}
+	_, text := DingTalkMarkdown(c)
+	if n := len([]rune(text)); n > 4500 || !strings.HasSuffix(text, "发送“帮助”查看全部命令</font>") || !strings.Contains(text, "[同意](dtmd://") {
+		t.Errorf("%d runes, tail %q", n, text[len(text)-200:])
 	}
 }
 
@@ -187,18 +209,31 @@ func TestRenderDingTalkInvalid(t *testing.T) {
 }
 
 func TestDingTalkMessage(t *testing.T) {
+	links := DingTalkMessageOptions{Command: DingTalkLabel}
 	plain := &Card{Title: "摘要", Blocks: []Block{MD("今日无待办")}}
-	if key, p := DingTalkMessage(plain); key != "sampleMarkdown" || !strings.Contains(p["text"], "今日无待办") {
+	if key, p := DingTalkMessage(plain, links); key != "sampleMarkdown" || !strings.Contains(p["text"], "今日无待办") || strings.Contains(p["text"], "dtmd") {
 		t.Errorf("plain: %s %v", key, p)
 	}
 	one := &Card{Title: "导出完成", Blocks: []Block{MD("台账已生成"), ButtonsBlock(Button{Text: "下载", URL: "https://x.example/f.xlsx"})}}
-	key, p := DingTalkMessage(one)
+	key, p := DingTalkMessage(one, links)
 	if key != "sampleActionCard" || p["singleTitle"] != "下载" || p["singleURL"] != "https://x.example/f.xlsx" || strings.Contains(p["text"], "https://") {
 		t.Errorf("one link: %s %v", key, p)
 	}
+	// Actions offered as dtmd links keep the message markdown: links work
+	// in markdown messages.
 	two := &Card{Title: "x", Blocks: []Block{ButtonsBlock(Button{Text: "甲", URL: "https://a"}, Button{Text: "乙", URL: "https://b"}, Button{Text: "办理", Action: "do"})}}
-	key, p = DingTalkMessage(two)
-	if key != "sampleActionCard2" || p["actionTitle2"] != "乙" || p["actionURL1"] != "https://a" || !strings.Contains(p["text"], "可用操作：办理") {
-		t.Errorf("two links: %s %v", key, p)
+	key, p = DingTalkMessage(two, links)
+	if key != "sampleMarkdown" || !strings.Contains(p["text"], "[甲](https://a)") || !strings.Contains(p["text"], "[办理](dtmd://dingtalkclient/sendMessage?content=%E5%8A%9E%E7%90%86)") {
+		t.Errorf("links and an action: %s %v", key, p)
+	}
+	// A group notice has no dtmd links (the robot would not hear them)
+	// and says where to act instead.
+	key, p = DingTalkMessage(two, DingTalkMessageOptions{Hint: "已在单聊中发送给相关人员"})
+	if key != "sampleActionCard2" || p["actionTitle2"] != "乙" || p["actionURL1"] != "https://a" || strings.Contains(p["text"], "dtmd") ||
+		!strings.Contains(p["text"], "已在单聊中发送给相关人员") {
+		t.Errorf("group notice: %s %v", key, p)
+	}
+	if DingTalkHasActions(one) || !DingTalkHasActions(two) {
+		t.Error("DingTalkHasActions")
 	}
 }

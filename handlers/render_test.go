@@ -167,7 +167,13 @@ func renderDingTalkGolden(t *testing.T, nc NamedCard) []byte {
 	if r.HasForm {
 		template = "form"
 	}
-	msgKey, msgParam := cards.DingTalkMessage(nc.Card)
+	// Without templates: the 1:1 message with its dtmd links, and the
+	// group notice (no links: the robot hears only @-mentions there).
+	msgKey, msgParam := cards.DingTalkMessage(nc.Card, cards.DingTalkMessageOptions{Command: cards.DingTalkLabel})
+	var group map[string]string
+	if cards.DingTalkHasActions(nc.Card) {
+		_, group = cards.DingTalkMessage(nc.Card, cards.DingTalkMessageOptions{Hint: "（群内通知：操作已发到单聊）"})
+	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
@@ -177,7 +183,8 @@ func renderDingTalkGolden(t *testing.T, nc NamedCard) []byte {
 		CardParamMap map[string]string `json:"cardParamMap"`
 		MsgKey       string            `json:"msgKey"`
 		MsgParam     map[string]string `json:"msgParam"`
-	}{template, r.Params, msgKey, msgParam}); err != nil {
+		GroupNotice  map[string]string `json:"groupNotice,omitempty"`
+	}{template, r.ParamsFor(r.HasForm), msgKey, msgParam, group}); err != nil {
 		t.Fatal(err)
 	}
 	rendered := buf.Bytes()

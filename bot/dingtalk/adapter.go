@@ -58,6 +58,11 @@ type Options struct {
 	// markdown; without FormTemplateID forms become dialogs.
 	CardTemplateID string
 	FormTemplateID string
+	// Command is the text a no-template message's link sends for a button
+	// (clicked in the 1:1 chat, it arrives as the user's message); default
+	// cards.DingTalkLabel, the button's label, which typed does what the
+	// button does.
+	Command cards.DingTalkCommand
 	// PublicBaseURL is where DingTalk reaches us in HTTP mode; the card
 	// callback route is registered at PublicBaseURL/callback/dingtalk/card.
 	PublicBaseURL string
@@ -148,6 +153,9 @@ func New(opts Options) (*Adapter, error) {
 	}
 	opts.OAPIBaseURL = strings.TrimRight(opts.OAPIBaseURL, "/")
 	opts.CardCallbackSecret = cmp.Or(opts.CardCallbackSecret, opts.ClientSecret)
+	if opts.Command == nil {
+		opts.Command = cards.DingTalkLabel
+	}
 	opts.ReconnectMin = cmp.Or(opts.ReconnectMin, time.Second)
 	opts.ReconnectMax = cmp.Or(opts.ReconnectMax, time.Minute)
 	opts.ProbeInterval = cmp.Or(opts.ProbeInterval, 10*time.Second)
@@ -218,7 +226,7 @@ func (a *Adapter) Send(ctx context.Context, to bot.Target, m *bot.Message) (bot.
 		cc.Blocks = append([]cards.Block{cards.MD(m.Text)}, c.Blocks...)
 		c = &cc
 	}
-	return a.sendCard(ctx, to, c)
+	return a.sendCard(ctx, to, c, m.Mentions)
 }
 
 // SendFile uploads f and sends it as a file message.

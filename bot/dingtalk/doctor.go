@@ -40,11 +40,31 @@ func (a *Adapter) Doctor(ctx context.Context) []bot.Check {
 	default:
 		out = append(out, a.doctorStream(ctx))
 	}
+	out = append(out, bot.Check{Name: "configuration", OK: true, Info: a.configuration()})
 	out = append(out, templateCheck("card template", "DINGTALK_CARD_TEMPLATE_ID", a.opts.CardTemplateID,
-		"cards are sent as markdown messages; their buttons become words to reply"))
+		"cards are sent as markdown messages whose actions are dtmd links (in 1:1 chats)"))
 	out = append(out, templateCheck("form template", "DINGTALK_FORM_TEMPLATE_ID", a.opts.FormTemplateID,
 		"forms are asked field by field in a dialog"))
 	return out
+}
+
+// configuration says which of DingTalk's configurations is in force and
+// what its users will see.
+func (a *Adapter) configuration() string {
+	mode := "Stream 模式"
+	if a.opts.Mode == ModeHTTP {
+		mode = "HTTP 模式"
+	}
+	switch {
+	case a.opts.CardTemplateID == "" && a.opts.FormTemplateID == "":
+		return mode + "，无卡片模板：单聊中以链接操作（点击链接即代用户发送命令，也可直接输入），" +
+			"群内只发通知、操作单独发到相关人员的单聊，表单在单聊中逐项回复"
+	case a.opts.FormTemplateID == "":
+		return mode + "，仅通用卡片模板：卡片按钮在群聊和单聊中均可点击，表单在对话中逐项回复"
+	case a.opts.CardTemplateID == "":
+		return mode + "，仅表单卡片模板：所有卡片以表单模板发送，按钮可点击，表单在卡片内填写"
+	}
+	return mode + "，两个卡片模板均已配置：卡片按钮在群聊和单聊中均可点击，表单在卡片内填写，提交后卡片显示结果"
 }
 
 // doctorStream asks the gateway for a Stream endpoint, as the SDK does

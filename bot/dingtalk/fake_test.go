@@ -39,6 +39,98 @@ type fakeDingTalk struct {
 	openBodies    []map[string]any
 	conns         chan *fakeConn
 	tokenExpireIn int
+	// cards are the card instances by outTrackId, as DingTalk holds them.
+	cards map[string]*fakeCard
+}
+
+// fakeCard is a card instance: its template, its public data and each
+// user's private data, updated as DingTalk does: by key when the update
+// says updateCardDataByKey / updatePrivateDataByKey, else replaced whole.
+type fakeCard struct {
+	Template string
+	Space    string
+	Public   map[string]string
+	Private  map[string]map[string]string
+}
+
+// view is what user sees: the public data under his private data.
+func (c *fakeCard) view(user string) map[string]string {
+	out := map[string]string{}
+	for k, v := range c.Public {
+		out[k] = v
+	}
+	for k, v := range c.Private[user] {
+		out[k] = v
+	}
+	return out
+}
+
+// mergeParams applies an update to dst: by key, or replacing it whole.
+func mergeParams(dst map[string]string, upd map[string]any, byKey bool) map[string]string {
+	if !byKey || dst == nil {
+		dst = map[string]string{}
+	}
+	for k, v := range upd {
+		s, _ := v.(string)
+		dst[k] = s
+	}
+	return dst
+}
+
+// paramMap reads data.cardParamMap of a request or an answer.
+func paramMap(data any) map[string]any {
+	m, _ := data.(map[string]any)
+	pm, _ := m["cardParamMap"].(map[string]any)
+	return pm
+}
+
+// applyUpdate applies a PUT card/instances body or a callback answer to the
+// card, for the clicking user's private data when user is set.
+func (f *fakeDingTalk) applyUpdate(outTrackID, user string, body map[string]any) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	c := f.cards[outTrackID]
+	if c == nil {
+		return false
+	}
+	opts, _ := body["cardUpdateOptions"].(map[string]any)
+	byKey, _ := opts["updateCardDataByKey"].(bool)
+	privByKey, _ := opts["updatePrivateDataByKey"].(bool)
+	if pm := paramMap(body["cardData"]); pm != nil {
+		c.Public = mergeParams(c.Public, pm, byKey)
+	}
+	if pm := paramMap(body["userPrivateData"]); pm != nil && user != "" {
+		c.Private[user] = mergeParams(c.Private[user], pm, privByKey)
+	}
+	if priv, ok := body["privateData"].(map[string]any); ok {
+		for u, d := range priv {
+			if pm := paramMap(d); pm != nil {
+				c.Private[u] = mergeParams(c.Private[u], pm, privByKey)
+			}
+		}
+	}
+	return true
+}
+
+// card returns a copy of a card instance, or nil.
+func (f *fakeDingTalk) card(outTrackID string) *fakeCard {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	c := f.cards[outTrackID]
+	if c == nil {
+		return nil
+	}
+	cp := &fakeCard{Template: c.Template, Space: c.Space, Public: map[string]string{}, Private: map[string]map[string]string{}}
+	for k, v := range c.Public {
+		cp.Public[k] = v
+	}
+	for u, m := range c.Private {
+		cp.Private[u] = map[string]string{}
+		for k, v := range m {
+			cp.Private[u][k] = v
+		}
+	}
+	return cp
 }
 
 type apiCall struct {
@@ -50,7 +142,7 @@ type apiCall struct {
 }
 
 func newFake(t *testing.T) *fakeDingTalk {
-	f := &fakeDingTalk{t: t, conns: make(chan *fakeConn, 8), tokenExpireIn: 7200}
+	f := &fakeDingTalk{t: t, conns: make(chan *fakeConn, 8), tokenExpireIn: 7200, cards: map[string]*fakeCard{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /v1.0/oauth2/accessToken", func(w http.ResponseWriter, r *http.Request) {
 		var in map[string]string
@@ -114,6 +206,16 @@ func newFake(t *testing.T) *fakeDingTalk {
 	api("POST", "/v1.0/card/instances/createAndDeliver", func(c apiCall) (int, string) {
 		space := c.Body["openSpaceId"].(string)
 		typ, id, _ := strings.Cut(strings.TrimPrefix(space, "dtv1.card//"), ".")
+		out, _ := c.Body["outTrackId"].(string)
+		tpl, _ := c.Body["cardTemplateId"].(string)
+		f.mu.Lock()
+		if f.cards[out] != nil {
+			f.mu.Unlock()
+			return 400, `{"code":"param.outTrackIdExist","message":"outTrackId 已存在"}`
+		}
+		f.cards[out] = &fakeCard{Template: tpl, Space: space, Public: mergeParams(nil, paramMap(c.Body["cardData"]), false),
+			Private: map[string]map[string]string{}}
+		f.mu.Unlock()
 		b, _ := json.Marshal(map[string]any{"success": true, "result": map[string]any{
 			"outTrackId":     c.Body["outTrackId"],
 			"deliverResults": []map[string]any{{"spaceType": typ, "spaceId": id, "success": true}},
@@ -139,7 +241,13 @@ func newFake(t *testing.T) *fakeDingTalk {
 			http.NotFound(w, r)
 		}
 	})
-	api("PUT", "/v1.0/card/instances", func(apiCall) (int, string) { return 200, `{"success":true,"result":true}` })
+	api("PUT", "/v1.0/card/instances", func(c apiCall) (int, string) {
+		out, _ := c.Body["outTrackId"].(string)
+		if !f.applyUpdate(out, "", c.Body) {
+			return 400, `{"code":"param.cardNotExist","message":"卡片不存在"}`
+		}
+		return 200, `{"success":true,"result":true}`
+	})
 	api("POST", "/v1.0/card/callbacks/register", func(apiCall) (int, string) { return 200, `{"success":true}` })
 	mux.HandleFunc("POST /media/upload", func(w http.ResponseWriter, r *http.Request) {
 		if err := r.ParseMultipartForm(1 << 20); err != nil {

@@ -93,7 +93,9 @@ func (a *Adapter) handleCard(ctx context.Context, d bot.Dispatcher, cb *cardCall
 				reply.Toast, reply.ToastKind = "已发送新的卡片，请在其中继续操作", "info"
 			}
 		default:
-			params := publicParams(r.Params)
+			// Every key the template binds, so that what the new card
+			// lacks (a submitted form) is emptied, not kept.
+			params := publicParams(r.ParamsFor(isForm))
 			resp.CardData = &cardParamData{CardParamMap: params}
 			a.later(func(ctx context.Context) error { return a.putCard(ctx, cb.OutTrackID, params) })
 		}

@@ -59,16 +59,15 @@ func (a *Adapter) sendRobot(ctx context.Context, to bot.Target, msgKey string, p
 // flowControlRetry is when a throttled recipient is tried again.
 const flowControlRetry = 2 * time.Minute
 
-// sendCard creates and delivers an interactive card, or sends it as
-// markdown when no template fits.
-func (a *Adapter) sendCard(ctx context.Context, to bot.Target, c *cards.Card) (bot.MessageRef, error) {
+// sendCard creates and delivers an interactive card, or sends it as a
+// robot message when no template fits (see sendMessage).
+func (a *Adapter) sendCard(ctx context.Context, to bot.Target, c *cards.Card, mentions []string) (bot.MessageRef, error) {
 	tpl, form, rendered, err := a.renderFor(c)
 	if err != nil || tpl == "" {
 		if err != nil {
 			a.log.WarnContext(ctx, "Card does not fit the DingTalk templates; sending markdown", slog.String("title", c.Title), slog.Any("error", err))
 		}
-		key, param := cards.DingTalkMessage(c)
-		return a.sendRobot(ctx, to, key, param)
+		return a.sendMessage(ctx, to, c, mentions)
 	}
 	if err := a.ensureCallbackRoute(ctx); err != nil {
 		return bot.MessageRef{}, err
@@ -78,7 +77,7 @@ func (a *Adapter) sendCard(ctx context.Context, to bot.Target, c *cards.Card) (b
 		"cardTemplateId": tpl,
 		"outTrackId":     id,
 		"callbackType":   "STREAM",
-		"cardData":       map[string]any{"cardParamMap": rendered.Params},
+		"cardData":       map[string]any{"cardParamMap": rendered.ParamsFor(form)},
 		"userIdType":     1,
 	}
 	if a.opts.Mode == ModeHTTP {
@@ -149,7 +148,9 @@ func (a *Adapter) renderFor(c *cards.Card) (tpl string, form bool, r *cards.Ding
 	return a.opts.FormTemplateID, true, r, nil
 }
 
-// UpdateCard redraws a card for everyone through PUT /v1.0/card/instances.
+// UpdateCard redraws a card for everyone through PUT /v1.0/card/instances,
+// with every variable its template binds: DingTalk merges by key, so what
+// the new card lacks is sent empty (a form that is gone is disabled).
 // Only cards sent as template cards can be updated, and a card made with
 // the read-only template cannot grow a form: both fail for good
 // (bot.ErrPermanent and bot.ErrNotSupported), and the old card stays.
@@ -169,7 +170,7 @@ func (a *Adapter) UpdateCard(ctx context.Context, ref bot.MessageRef, c *cards.C
 	if r.HasForm && !isForm {
 		return fmt.Errorf("dingtalk: card %s was made without the form template: %w: %w", id, bot.ErrPermanent, bot.ErrNotSupported)
 	}
-	return a.putCard(ctx, id, publicParams(r.Params))
+	return a.putCard(ctx, id, publicParams(r.ParamsFor(isForm)))
 }
 
 func (a *Adapter) putCard(ctx context.Context, outTrackID string, params map[string]string) error {

@@ -202,28 +202,57 @@ func TestSendCardWithoutTemplatesFallsBackToMarkdown(t *testing.T) {
 		cards.FieldsBlock(cards.Field{Label: "状态", Value: "整改中"}),
 		cards.ButtonsBlock(cards.Button{Text: "更新进展", Action: "ledger.progress"}, cards.Button{Text: "查看文件", URL: "https://example.gov.cn/f"}),
 	}}
+	// A group with nobody mentioned gets the notice only: a dtmd link there
+	// would send a message the robot never hears.
 	if _, err := a.Send(ctx, bot.Target{Platform: bot.DingTalk, ChatID: "cidGroupLingbao=="}, &bot.Message{Card: c}); err != nil {
 		t.Fatal(err)
 	}
 	g := f.callsTo("/v1.0/robot/groupMessages/send")
-	// The link button becomes an ActionCard button; the action button
-	// becomes the words to reply.
 	if len(g) != 1 || g[0].Body["msgKey"] != "sampleActionCard" {
 		t.Fatalf("sends %+v", g)
 	}
 	p := msgParam(t, g[0])
-	for _, want := range []string{"台账条目 #42", "**状态**：整改中", "可用操作：更新进展"} {
+	for _, want := range []string{"台账条目 #42", "**状态**：整改中", "发送“帮助”查看命令"} {
 		if !strings.Contains(p["text"], want) {
 			t.Errorf("markdown %q lacks %q", p["text"], want)
 		}
 	}
-	if p["singleTitle"] != "查看文件" || p["singleURL"] != "https://example.gov.cn/f" {
-		t.Errorf("action card button %v", p)
+	if strings.Contains(p["text"], "dtmd://") || p["singleTitle"] != "查看文件" || p["singleURL"] != "https://example.gov.cn/f" {
+		t.Errorf("group notice %v", p)
 	}
+	if o := f.callsTo("/v1.0/robot/oToMessages/batchSend"); len(o) != 0 {
+		t.Errorf("1:1 sends without mentions: %+v", o)
+	}
+
+	// With mentions, the notice says where the actions went, and each
+	// mentioned user gets the card 1:1, once, its actions as dtmd links.
+	if _, err := a.Send(ctx, bot.Target{Platform: bot.DingTalk, ChatID: "cidGroupLingbao=="},
+		&bot.Message{Card: c, Mentions: []string{"0420li", "0420liu", "0420li"}}); err != nil {
+		t.Fatal(err)
+	}
+	g = f.callsTo("/v1.0/robot/groupMessages/send")
+	if len(g) != 2 || !strings.Contains(msgParam(t, g[1])["text"], "操作已发送到相关人员与整改助手的单聊中") {
+		t.Fatalf("group notice with mentions %+v", g)
+	}
+	o := f.callsTo("/v1.0/robot/oToMessages/batchSend")
+	if len(o) != 2 {
+		t.Fatalf("1:1 sends %+v", o)
+	}
+	for i, u := range []string{"0420li", "0420liu"} {
+		if ids := o[i].Body["userIds"].([]any); len(ids) != 1 || ids[0] != u || o[i].Body["msgKey"] != "sampleMarkdown" {
+			t.Errorf("1:1 send %d: %+v", i, o[i].Body)
+		}
+		text := msgParam(t, o[i])["text"]
+		if !strings.Contains(text, "[更新进展](dtmd://dingtalkclient/sendMessage?content=%E6%9B%B4%E6%96%B0%E8%BF%9B%E5%B1%95)") ||
+			!strings.Contains(text, "[查看文件](https://example.gov.cn/f)") {
+			t.Errorf("1:1 text %q", text)
+		}
+	}
+
 	if _, err := a.Send(ctx, a.DirectTarget("0420li"), &bot.Message{Card: &cards.Card{Title: "摘要", Blocks: []cards.Block{cards.MD("无")}}}); err != nil {
 		t.Fatal(err)
 	}
-	if o := f.callsTo("/v1.0/robot/oToMessages/batchSend"); len(o) != 1 || o[0].Body["msgKey"] != "sampleMarkdown" {
+	if o := f.callsTo("/v1.0/robot/oToMessages/batchSend"); len(o) != 3 || o[2].Body["msgKey"] != "sampleMarkdown" {
 		t.Errorf("plain card %+v", o)
 	}
 	if len(f.callsTo("/v1.0/card/instances/createAndDeliver")) != 0 {
@@ -289,6 +318,21 @@ func TestDoctor(t *testing.T) {
 	}
 	if c := byName["form template"]; !c.OK || !strings.Contains(c.Info, "DINGTALK_FORM_TEMPLATE_ID not set") {
 		t.Errorf("form template check %+v", c)
+	}
+	if c := byName["configuration"]; !strings.Contains(c.Info, "Stream 模式，仅通用卡片模板") {
+		t.Errorf("configuration %+v", c)
+	}
+	for _, tc := range []struct {
+		mod  func(o *Options)
+		want string
+	}{
+		{nil, "Stream 模式，无卡片模板：单聊中以链接操作"},
+		{func(o *Options) { o.Mode, o.PublicBaseURL = ModeHTTP, "https://zg.example.gov.cn" }, "HTTP 模式，无卡片模板：单聊中以链接操作"},
+		{func(o *Options) { o.CardTemplateID, o.FormTemplateID = "tpl-card.schema", "tpl-form.schema" }, "两个卡片模板均已配置"},
+	} {
+		if got := newTestAdapter(t, f, tc.mod).configuration(); !strings.Contains(got, tc.want) {
+			t.Errorf("configuration %q, want %q", got, tc.want)
+		}
 	}
 	f.set(func(f *fakeDingTalk) { f.badCreds = true })
 	bad := newTestAdapter(t, f, func(o *Options) { o.ClientSecret = "wrong" })

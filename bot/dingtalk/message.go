@@ -1,0 +1,68 @@
+package dingtalk
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"zhenggai/bot"
+	"zhenggai/cards"
+)
+
+// Cards without templates. A markdown message can carry
+// dtmd://dingtalkclient/sendMessage links: clicked in the robot's 1:1 chat,
+// the link's text is sent to the robot as the user's own message. Every
+// action of a card becomes such a link sending its command (Options.Command),
+// so a click does what the template card's button would; forms continue as
+// dialogs (Forms is false). In a group the robot hears only messages that
+// @-mention it, so a link there would send a message nobody handles: a group
+// gets the notice, and the card with its links goes 1:1 to each person the
+// message mentions.
+
+// groupNoticeHint ends a group notice whose actions went 1:1.
+const groupNoticeHint = "操作已发送到相关人员与整改助手的单聊中，请在单聊中点击或输入命令。"
+
+// groupNoticeNoOne ends a group notice whose actions have nobody to go to.
+const groupNoticeNoOne = "如需办理，请在与整改助手的单聊中发送“帮助”查看命令。"
+
+// sendMessage sends c as a robot message: to a user with its actions as
+// dtmd links; to a group as a notice, and, when it has actions, 1:1 with
+// the links to each mentioned user. The reference is the group notice's.
+func (a *Adapter) sendMessage(ctx context.Context, to bot.Target, c *cards.Card, mentions []string) (bot.MessageRef, error) {
+	if to.ChatID == "" {
+		key, param := cards.DingTalkMessage(c, cards.DingTalkMessageOptions{Command: a.opts.Command})
+		return a.sendRobot(ctx, to, key, param)
+	}
+	direct := cards.DingTalkHasActions(c) && len(mentions) > 0
+	hint := groupNoticeNoOne
+	if direct {
+		hint = groupNoticeHint
+	} else if cards.DingTalkHasActions(c) {
+		a.log.WarnContext(ctx, "Card with actions to a DingTalk group with nobody to act on it", slog.String("chat_id", to.ChatID), slog.String("title", c.Title))
+	}
+	key, param := cards.DingTalkMessage(c, cards.DingTalkMessageOptions{Hint: hint})
+	ref, err := a.sendRobot(ctx, to, key, param)
+	if err != nil || !direct {
+		return ref, err
+	}
+	for _, u := range a.directOf(mentions) {
+		if _, err := a.sendMessage(ctx, a.DirectTarget(u), c, nil); err != nil {
+			// The group notice is out; retrying repeats it, the lesser harm.
+			return bot.MessageRef{}, fmt.Errorf("dingtalk: card for %s after the group notice: %w", u, err)
+		}
+	}
+	return ref, nil
+}
+
+// directOf returns users once each, in order.
+func (a *Adapter) directOf(users []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, u := range users {
+		if u != "" && !seen[u] {
+			seen[u] = true
+			out = append(out, u)
+		}
+	}
+	return out
+}
