@@ -59,3 +59,54 @@ func TestRouteForContacts(t *testing.T) {
 		}
 	}
 }
+
+// TestCommandWordsAndSynonyms: widths, case and trailing punctuation of a
+// command word are normalized, and a synonym routes like its command.
+func TestCommandWordsAndSynonyms(t *testing.T) {
+	var got string
+	h := func(name string) Handler {
+		return func(context.Context, *Request) (*Reply, error) { got = name; return nil, nil }
+	}
+	rt := NewRouter()
+	rt.Command(h("ledger"), "台账")
+	rt.PublicCommand(h("help"), "帮助", "help", "?")
+	rt.Synonym("台帐", "台账")
+	rt.Synonym("使用帮助", "帮助")
+	rt.Fallback(h("fallback"))
+	if err := rt.Err(); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ text, want, args string }{
+		{"台帐", "ledger", ""},
+		{"台账。", "ledger", ""},
+		{"台帐！", "ledger", ""},
+		{"台账\u3000灵宝", "ledger", "灵宝"},
+		{"台账：灵宝", "ledger", "灵宝"},
+		{"台账 · 灵宝市交通运输局", "ledger", "灵宝市交通运输局"},
+		{"ＨＥＬＰ", "help", ""},
+		{"？", "help", ""},
+		{"?", "help", ""},
+		{"帮助？", "help", ""},
+		{"使用帮助", "help", ""},
+		{"台账本", "fallback", "台账本"},
+	} {
+		got = ""
+		handler, args, _ := rt.route(&Event{Kind: KindMessage, Text: c.text, Chat: Chat{Kind: Direct}}, false)
+		_, _ = handler(context.Background(), nil)
+		if got != c.want || args != c.args {
+			t.Errorf("%q: %s with %q, want %s with %q", c.text, got, args, c.want, c.args)
+		}
+	}
+	// A synonym keeps its command's public flag.
+	if _, _, public := rt.route(&Event{Kind: KindMessage, Text: "使用帮助"}, false); !public {
+		t.Error("使用帮助 is not public like 帮助")
+	}
+	bad := NewRouter()
+	bad.Command(h("ledger"), "台账")
+	bad.Synonym("台帐", "台账")
+	bad.Synonym("台帐", "台账")
+	bad.Synonym("x", "nothing")
+	if bad.Err() == nil {
+		t.Error("a duplicate synonym and a synonym of nothing were accepted")
+	}
+}

@@ -80,6 +80,19 @@ type Button struct {
 	Confirm string `json:"confirm,omitempty"`
 	// URL makes the button a link instead of an action.
 	URL string `json:"url,omitempty"`
+	// Command is the text that, typed, does what the button does, when the
+	// label alone does not say what it acts on ("申请销号 LB-2026-001" for
+	// 申请销号 on an item's card); empty when Text says it all. Renderers
+	// that cannot call back (DingTalk without templates) send Typed().
+	Command string `json:"command,omitempty"`
+}
+
+// Typed returns the text that, typed, does what b does: Command, or Text.
+func (b Button) Typed() string {
+	if b.Command != "" {
+		return b.Command
+	}
+	return b.Text
 }
 
 // FieldKind is the kind of input of a form field.

@@ -62,8 +62,8 @@ func approvalCardFrom(it *store.LedgerItem, u *store.Unit, q *store.ItemRequest,
 	case store.ItemRequestPending:
 		c.Blocks = append(c.Blocks, cards.ButtonsBlock(
 			cards.Button{Text: "同意", Action: "approval.approve", Style: cards.StylePrimary, Params: requestParams(q),
-				Confirm: "确认同意该" + kind + "申请？"},
-			cards.Button{Text: "驳回", Action: "approval.reject.form", Style: cards.StyleDanger, Params: requestParams(q)},
+				Confirm: "确认同意该" + kind + "申请？", Command: "同意 " + it.Number},
+			cards.Button{Text: "驳回", Action: "approval.reject.form", Style: cards.StyleDanger, Params: requestParams(q), Command: "驳回 " + it.Number},
 		))
 	case store.ItemRequestApproved:
 		c.Tone = cards.ToneSuccess

@@ -128,6 +128,28 @@ var azMatrix = []azRow{
 	{name: "诉求", text: "诉求", logged: true, mark: azOpenNumber, want: "SSYSYRB",
 		note: "any person may list the requests he may handle (none for a liaison); the list is audited"},
 
+	// Button labels typed as text (words.go): each runs its button's
+	// action, so its cells are the action's, with an enterprise contact's
+	// text relayed and a stranger asked to bind.
+	{name: "办理", text: "办理 %item", mark: azItemNumber, want: "YNYNYRB"},
+	{name: "查看", text: "查看 %item", mark: azItemNumber, want: "YNYNYRB"},
+	{name: "查看", text: "查看 %open", logged: true, mark: azOpenNumber, want: "NNYNYRB"},
+	{name: "更新进展", text: "更新进展 %item", mark: azText("更新进展"), want: "YNYNYRB"},
+	{name: "更新进展", text: "更新进展 %item 已约谈当事执法人员", write: true, mark: azText("已记入"), want: "YNYNYRB"},
+	{name: "申请销号", text: "申请销号 %item", mark: azText("申请销号"), want: "YNYNYRB"},
+	{name: "申请延期", text: "申请延期 %item", mark: azText("申请延期"), want: "YNYNYRB"},
+	{name: "审批", text: "审批 %pending", mark: func(w *azWorld) string { return w.pending.Number }, want: "NNYNYRB"},
+	{name: "同意", text: "同意 %pending", write: true, mark: azText("已同意"), want: "NNYNYRB"},
+	{name: "驳回", text: "驳回 %pending", mark: azText("<reason>"), want: "NNYNYRB"},
+	{name: "回复", text: "回复 %open", mark: func(w *azWorld) string { return "答复诉求 " + w.open.Number }, want: "NNYNYRB"},
+	{name: "回复", text: "回复 %open 已协调车管部门", write: true, mark: azText("答复已"), want: "NNYNYRB"},
+	{name: "转交", text: "转交 %open", mark: azText("<to><note>"), want: "NNYNYRB"},
+	{name: "办结", text: "办结 %open", write: true, mark: azText("已办结"), want: "NNYNYRB"},
+	{name: "转为台账问题", text: "转为台账问题 %open", logged: true, mark: azText("转为台账问题"), want: "NNYNYRB"},
+	{name: "标记已完成", text: "标记已完成 selfservice-all-cases 灵宝", mark: azText("所有执法案件均通过自助处理系统办理"), want: "YNYNYRB"},
+	{name: "上一页", text: "上一页 灵宝", mark: azItemNumber, want: "YNYNYRB"},
+	{name: "下一页", text: "下一页 灵宝 第1页", mark: azItemNumber, want: "YNYNYRB"},
+
 	// Ledger actions.
 	{name: "ledger.show", params: azUnit("lingbao"), mark: azItemNumber, want: "YNYNYNB"},
 	{name: "item.show", params: azItem, mark: azItemNumber, want: "YNYNYNB"},
@@ -481,7 +503,7 @@ func cloneValues(v cards.Values) cards.Values {
 
 // expand fills %item, %open and %code in a typed command.
 func (w *azWorld) expand(text string) string {
-	return strings.NewReplacer("%item", w.item.Number, "%open", w.open.Number, "%code", w.code).Replace(text)
+	return strings.NewReplacer("%item", w.item.Number, "%pending", w.pending.Number, "%open", w.open.Number, "%code", w.code).Replace(text)
 }
 
 func TestAuthorizationMatrix(t *testing.T) {

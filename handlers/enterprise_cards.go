@@ -81,12 +81,12 @@ func requestCardFrom(q *store.EnterpriseRequest, msgs []*store.RequestMessage, c
 	}
 	if q.State != store.RequestClosed {
 		buttons := []cards.Button{
-			{Text: "回复", Action: "ereq.reply.form", Params: reqParams(q), Style: cards.StylePrimary},
-			{Text: "转交", Action: "ereq.transfer.form", Params: reqParams(q)},
-			{Text: "办结", Action: "ereq.close", Params: reqParams(q), Confirm: "确认办结该诉求？办结后将请企业评价。"},
+			{Text: "回复", Action: "ereq.reply.form", Params: reqParams(q), Style: cards.StylePrimary, Command: "回复 " + q.Number},
+			{Text: "转交", Action: "ereq.transfer.form", Params: reqParams(q), Command: "转交 " + q.Number},
+			{Text: "办结", Action: "ereq.close", Params: reqParams(q), Confirm: "确认办结该诉求？办结后将请企业评价。", Command: "办结 " + q.Number},
 		}
 		if q.LedgerItemID == nil {
-			buttons = append(buttons, cards.Button{Text: "转为台账问题", Action: "ereq.to_item", Params: reqParams(q)})
+			buttons = append(buttons, cards.Button{Text: "转为台账问题", Action: "ereq.to_item", Params: reqParams(q), Command: "转为台账问题 " + q.Number})
 		}
 		c.Blocks = append(c.Blocks, cards.ButtonsBlock(buttons...))
 	}
@@ -228,7 +228,7 @@ func requestLateCard(q *store.EnterpriseRequest, due time.Time, hours int, loc *
 			q.EnterpriseName, q.ContactName, since, stamp(due, loc), hours)))
 	}
 	c.Blocks = append(c.Blocks, cards.ButtonsBlock(
-		cards.Button{Text: "查看并答复", Action: "ereq.show", Params: reqParams(q), Style: cards.StylePrimary}))
+		cards.Button{Text: "查看并答复", Action: "ereq.show", Params: reqParams(q), Style: cards.StylePrimary, Command: "诉求 " + q.Number}))
 	return c
 }
 

@@ -26,6 +26,7 @@ func Register(rt *bot.Router, d Deps) {
 	h.registerLedger(rt)
 	h.registerReminders(rt)
 	h.registerEnterprise(rt)
+	h.registerWords(rt)
 	rt.Fallback(h.fallback)
 }
 

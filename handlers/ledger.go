@@ -190,7 +190,7 @@ func unitPickerCard(title, command string, units []*store.Unit, action string) *
 	for i, u := range units {
 		names = append(names, u.Name)
 		if i < 6 && action != "" {
-			btns = append(btns, cards.Button{Text: u.Name, Action: action, Params: map[string]string{"unit": u.Key, "page": "1"}})
+			btns = append(btns, cards.Button{Text: u.Name, Action: action, Params: map[string]string{"unit": u.Key, "page": "1"}, Command: command + " " + u.Name})
 		}
 	}
 	c := &cards.Card{Title: title, Tone: cards.ToneInfo, Blocks: []cards.Block{
@@ -204,14 +204,15 @@ func unitPickerCard(title, command string, units []*store.Unit, action string) *
 
 // ledgerCommand answers 台账 [单位].
 func (h *handler) ledgerCommand(ctx context.Context, r *bot.Request) (*bot.Reply, error) {
-	u, choose, err := askerUnit(ctx, r, r.Args)
+	page, args := splitPage(r.Args)
+	u, choose, err := askerUnit(ctx, r, args)
 	if err != nil {
 		return nil, err
 	}
 	if u == nil {
 		return bot.CardReply(unitPickerCard("专项整治工作台账", "台账", choose, "ledger.show")), nil
 	}
-	c, err := ledgerCard(ctx, r, u, 1)
+	c, err := ledgerCard(ctx, r, u, max(page, 1))
 	if err != nil {
 		return nil, err
 	}
@@ -315,10 +316,12 @@ func ledgerCardFrom(u *store.Unit, items []*store.LedgerItem, page int, day time
 		btns = append(btns, cards.Button{Text: "办理 " + it.Number, Action: "item.show", Params: itemRef(it)})
 	}
 	if page > 1 {
-		btns = append(btns, cards.Button{Text: "上一页", Action: "ledger.show", Params: map[string]string{"unit": u.Key, "page": strconv.Itoa(page - 1)}})
+		btns = append(btns, cards.Button{Text: "上一页", Action: "ledger.show", Params: map[string]string{"unit": u.Key, "page": strconv.Itoa(page - 1)},
+			Command: fmt.Sprintf("台账 %s 第%d页", u.Name, page-1)})
 	}
 	if page < pages {
-		btns = append(btns, cards.Button{Text: "下一页", Action: "ledger.show", Params: map[string]string{"unit": u.Key, "page": strconv.Itoa(page + 1)}})
+		btns = append(btns, cards.Button{Text: "下一页", Action: "ledger.show", Params: map[string]string{"unit": u.Key, "page": strconv.Itoa(page + 1)},
+			Command: fmt.Sprintf("台账 %s 第%d页", u.Name, page+1)})
 	}
 	c.Blocks = append(c.Blocks, cards.ButtonsBlock(btns...),
 		cards.NoteBlock(fmt.Sprintf("第 %d/%d 页 · 逾期在前 · 发送“新增问题”登记新问题", page, pages)))
@@ -514,18 +517,18 @@ func itemCardFrom(it *store.LedgerItem, u *store.Unit, ups []*store.ProgressUpda
 		c.Blocks = append(c.Blocks, cards.NoteBlock(fmt.Sprintf("%s 于 %s 申请%s，等待审批。", personName(people, pending.RequestedBy),
 			pending.RequestedAt.In(loc).Format("01-02 15:04"), what)))
 	}
-	back := cards.Button{Text: "返回台账", Action: "ledger.show", Params: map[string]string{"unit": u.Key, "page": "1"}}
+	back := cards.Button{Text: "返回台账", Action: "ledger.show", Params: map[string]string{"unit": u.Key, "page": "1"}, Command: "台账 " + u.Name}
 	switch {
 	case it.Status == store.ItemClosed:
 		c.Blocks = append(c.Blocks, cards.ButtonsBlock(back))
 	case pending != nil:
 		c.Blocks = append(c.Blocks, cards.ButtonsBlock(
-			cards.Button{Text: "更新进展", Action: "item.progress.form", Style: cards.StylePrimary, Params: itemRef(it)}, back))
+			cards.Button{Text: "更新进展", Action: "item.progress.form", Style: cards.StylePrimary, Params: itemRef(it), Command: "更新进展 " + it.Number}, back))
 	default:
 		c.Blocks = append(c.Blocks, cards.ButtonsBlock(
-			cards.Button{Text: "更新进展", Action: "item.progress.form", Style: cards.StylePrimary, Params: itemRef(it)},
-			cards.Button{Text: "申请销号", Action: "item.close.form", Params: itemRef(it)},
-			cards.Button{Text: "申请延期", Action: "item.extend.form", Params: itemRef(it)},
+			cards.Button{Text: "更新进展", Action: "item.progress.form", Style: cards.StylePrimary, Params: itemRef(it), Command: "更新进展 " + it.Number},
+			cards.Button{Text: "申请销号", Action: "item.close.form", Params: itemRef(it), Command: "申请销号 " + it.Number},
+			cards.Button{Text: "申请延期", Action: "item.extend.form", Params: itemRef(it), Command: "申请延期 " + it.Number},
 			back))
 	}
 	return c

@@ -15,7 +15,7 @@ import (
 
 func reportButton(u *store.Unit, period string) cards.Button {
 	return cards.Button{Text: "填报月报", Action: "report.form", Style: cards.StylePrimary,
-		Params: map[string]string{"unit": u.Key, "period": period}}
+		Params: map[string]string{"unit": u.Key, "period": period}, Command: "月报 " + period}
 }
 
 // reportReminderCard asks a unit to submit a period's monthly report.
@@ -55,7 +55,7 @@ func reportOverdueOfficeCard(period string, due time.Time, units []string) *card
 
 func milestoneButton(m *store.Milestone, u *store.Unit) cards.Button {
 	return cards.Button{Text: "标记已完成", Action: "milestone.form", Style: cards.StylePrimary,
-		Params: map[string]string{"milestone": m.Key, "unit": u.Key}}
+		Params: map[string]string{"milestone": m.Key, "unit": u.Key}, Command: "标记已完成 " + m.Key + " " + u.Name}
 }
 
 // milestoneReminderCard asks a unit to complete a milestone.
@@ -108,8 +108,8 @@ func itemReminderCard(it *store.DueItem, u *store.Unit, stage string, day time.T
 		cards.MD(truncate(it.Description, 200)),
 		cards.FieldsBlock(fields...),
 		cards.ButtonsBlock(
-			cards.Button{Text: "更新进展", Action: "item.progress.form", Style: cards.StylePrimary, Params: itemParams(it)},
-			cards.Button{Text: "申请延期", Action: "item.extend.form", Params: itemParams(it)},
+			cards.Button{Text: "更新进展", Action: "item.progress.form", Style: cards.StylePrimary, Params: itemParams(it), Command: "更新进展 " + it.Number},
+			cards.Button{Text: "申请延期", Action: "item.extend.form", Params: itemParams(it), Command: "申请延期 " + it.Number},
 		),
 	}}
 }
@@ -120,7 +120,7 @@ func itemEscalationCard(it *store.DueItem, u *store.Unit, day time.Time) *cards.
 	return &cards.Card{Title: "整改逾期 · " + it.Number, Subtitle: u.Name, Tone: cards.ToneDanger, Blocks: []cards.Block{
 		cards.MD(fmt.Sprintf("%s\n整改时限 %s，%s，仍未销号。请督促整改或审批延期。", truncate(it.Description, 200),
 			due.Format(time.DateOnly), countdown(due, day))),
-		cards.ButtonsBlock(cards.Button{Text: "查看台账", Action: "ledger.show", Params: map[string]string{"unit": u.Key, "page": "1"}}),
+		cards.ButtonsBlock(cards.Button{Text: "查看台账", Action: "ledger.show", Params: map[string]string{"unit": u.Key, "page": "1"}, Command: "台账 " + u.Name}),
 	}}
 }
 

@@ -256,6 +256,18 @@ func (s *Store) RequestsVisibleTo(ctx context.Context, campaignID, personID int6
 		ORDER BY r.state = 'answered', coalesce(r.waiting_since, r.opened_at), r.id LIMIT $4`, campaignID, personID, all, limit)
 }
 
+// LatestRequestFor returns the campaign's request, not closed, that
+// personID owns and most recently got a message on from its enterprise: the
+// one a leader's typed "回复 …" answers when it names none.
+func (s *Store) LatestRequestFor(ctx context.Context, campaignID, personID int64) (*EnterpriseRequest, error) {
+	q, err := scanRequest(s.db.QueryRow(ctx, `SELECT `+requestColumns+requestFrom+`
+		WHERE r.campaign_id = $1 AND r.owner_id = $2 AND r.state <> 'closed'
+		ORDER BY (SELECT max(m.created_at) FROM request_messages m WHERE m.request_id = r.id AND m.direction = 'in') DESC NULLS LAST,
+		         r.opened_at DESC, r.id DESC
+		LIMIT 1`, campaignID, personID))
+	return q, wrap("latest request for", err)
+}
+
 // OpenRequestsOwnedBy returns the enterprise's requests that are not closed
 // and that ownerID owns: those that move when its contact leader changes.
 func (s *Store) OpenRequestsOwnedBy(ctx context.Context, enterpriseID, ownerID int64) ([]*EnterpriseRequest, error) {
