@@ -318,9 +318,10 @@ func DingTalkMarkdown(c *Card) (title, text string) {
 	return dingTalkMarkdown(c, true, DingTalkMessageOptions{Command: DingTalkLabel})
 }
 
-// DingTalkLabel is the default command of a button: its label, which typed
-// as text does what the button does.
-func DingTalkLabel(b Button) (string, bool) { return b.Text, b.Text != "" }
+// DingTalkLabel is the default command of a button: Typed, the text that
+// typed does what the button does (its label, with what it acts on when
+// the label alone does not say).
+func DingTalkLabel(b Button) (string, bool) { t := b.Typed(); return t, t != "" }
 
 // DingTalkMessage renders c as a robot message (msgKey and msgParam) for
 // when no card template is configured: sampleMarkdown, with the actions as

@@ -60,8 +60,8 @@ type Options struct {
 	FormTemplateID string
 	// Command is the text a no-template message's link sends for a button
 	// (clicked in the 1:1 chat, it arrives as the user's message); default
-	// cards.DingTalkLabel, the button's label, which typed does what the
-	// button does.
+	// cards.DingTalkLabel, the button's Typed text, which typed does what
+	// the button does.
 	Command cards.DingTalkCommand
 	// PublicBaseURL is where DingTalk reaches us in HTTP mode; the card
 	// callback route is registered at PublicBaseURL/callback/dingtalk/card.

@@ -3,7 +3,6 @@ package dingtalk
 import (
 	"encoding/json"
 	"net/http"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -11,7 +10,6 @@ import (
 	"zhenggai/bot"
 	"zhenggai/handlers"
 	"zhenggai/store"
-	"zhenggai/store/storetest"
 )
 
 // TestWithRealBot runs HTTP callbacks through a real Bot on the demo
@@ -19,18 +17,7 @@ import (
 // interactive card; the same message again is a duplicate; a card click is
 // answered inline by the bot and deduplicated too.
 func TestWithRealBot(t *testing.T) {
-	st := storetest.TestStore(ctx, t)
-	data, err := os.ReadFile("../../deploy/campaigns/demo.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cf, err := handlers.ParseCampaignFile("demo.yaml", data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := handlers.ApplyCampaign(ctx, st, cf, store.System); err != nil {
-		t.Fatal(err)
-	}
+	st := demoStore(t)
 	li, err := st.PersonByKey(ctx, "li-lb")
 	if err != nil {
 		t.Fatal(err)

@@ -41,6 +41,7 @@ type fakeDingTalk struct {
 	tokenExpireIn int
 	// cards are the card instances by outTrackId, as DingTalk holds them.
 	cards map[string]*fakeCard
+	touch int
 }
 
 // fakeCard is a card instance: its template, its public data and each
@@ -51,6 +52,8 @@ type fakeCard struct {
 	Space    string
 	Public   map[string]string
 	Private  map[string]map[string]string
+	// Touched orders the cards by their last change.
+	Touched int
 }
 
 // view is what user sees: the public data under his private data.
@@ -102,6 +105,8 @@ func (f *fakeDingTalk) applyUpdate(outTrackID, user string, body map[string]any)
 	if pm := paramMap(body["userPrivateData"]); pm != nil && user != "" {
 		c.Private[user] = mergeParams(c.Private[user], pm, privByKey)
 	}
+	f.touch++
+	c.Touched = f.touch
 	if priv, ok := body["privateData"].(map[string]any); ok {
 		for u, d := range priv {
 			if pm := paramMap(d); pm != nil {
@@ -120,7 +125,7 @@ func (f *fakeDingTalk) card(outTrackID string) *fakeCard {
 	if c == nil {
 		return nil
 	}
-	cp := &fakeCard{Template: c.Template, Space: c.Space, Public: map[string]string{}, Private: map[string]map[string]string{}}
+	cp := &fakeCard{Template: c.Template, Space: c.Space, Public: map[string]string{}, Private: map[string]map[string]string{}, Touched: c.Touched}
 	for k, v := range c.Public {
 		cp.Public[k] = v
 	}
@@ -213,8 +218,9 @@ func newFake(t *testing.T) *fakeDingTalk {
 			f.mu.Unlock()
 			return 400, `{"code":"param.outTrackIdExist","message":"outTrackId 已存在"}`
 		}
+		f.touch++
 		f.cards[out] = &fakeCard{Template: tpl, Space: space, Public: mergeParams(nil, paramMap(c.Body["cardData"]), false),
-			Private: map[string]map[string]string{}}
+			Private: map[string]map[string]string{}, Touched: f.touch}
 		f.mu.Unlock()
 		b, _ := json.Marshal(map[string]any{"success": true, "result": map[string]any{
 			"outTrackId":     c.Body["outTrackId"],
