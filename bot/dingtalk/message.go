@@ -2,6 +2,7 @@ package dingtalk
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 
@@ -46,7 +47,14 @@ func (a *Adapter) sendMessage(ctx context.Context, to bot.Target, c *cards.Card,
 		return ref, err
 	}
 	for _, u := range a.directOf(mentions) {
-		if _, err := a.sendMessage(ctx, a.DirectTarget(u), c, nil); err != nil {
+		_, err := a.sendMessage(ctx, a.DirectTarget(u), c, nil)
+		switch {
+		case errors.Is(err, bot.ErrPermanent):
+			// Someone DingTalk does not know must not hold up the others,
+			// nor repeat the notice.
+			a.log.WarnContext(ctx, "Card for a mentioned user not delivered", slog.String("chat_id", to.ChatID),
+				slog.String("user_id", u), slog.Any("error", err))
+		case err != nil:
 			// The group notice is out; retrying repeats it, the lesser harm.
 			return bot.MessageRef{}, fmt.Errorf("dingtalk: card for %s after the group notice: %w", u, err)
 		}

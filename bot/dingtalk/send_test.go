@@ -249,10 +249,20 @@ func TestSendCardWithoutTemplatesFallsBackToMarkdown(t *testing.T) {
 		}
 	}
 
+	// A mentioned userid DingTalk does not know is left out; the others
+	// get theirs and the delivery succeeds.
+	f.set(func(f *fakeDingTalk) { f.invalid = []string{"0420gone"} })
+	if _, err := a.Send(ctx, bot.Target{Platform: bot.DingTalk, ChatID: "cidGroupLingbao=="},
+		&bot.Message{Card: c, Mentions: []string{"0420gone", "0420li"}}); err != nil {
+		t.Fatalf("a group send with an unknown mention: %v", err)
+	}
+	if o := f.callsTo("/v1.0/robot/oToMessages/batchSend"); len(o) != 4 || o[3].Body["userIds"].([]any)[0] != "0420li" {
+		t.Fatalf("1:1 sends %+v", o)
+	}
 	if _, err := a.Send(ctx, a.DirectTarget("0420li"), &bot.Message{Card: &cards.Card{Title: "摘要", Blocks: []cards.Block{cards.MD("无")}}}); err != nil {
 		t.Fatal(err)
 	}
-	if o := f.callsTo("/v1.0/robot/oToMessages/batchSend"); len(o) != 3 || o[2].Body["msgKey"] != "sampleMarkdown" {
+	if o := f.callsTo("/v1.0/robot/oToMessages/batchSend"); len(o) != 5 || o[4].Body["msgKey"] != "sampleMarkdown" {
 		t.Errorf("plain card %+v", o)
 	}
 	if len(f.callsTo("/v1.0/card/instances/createAndDeliver")) != 0 {
