@@ -156,7 +156,7 @@ func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
 }
 
 func (a *app) migrate(ctx context.Context) error {
-	applied, err := a.store.Migrate(ctx)
+	applied, err := a.migrateSchema(ctx)
 	if err != nil {
 		return err
 	}
@@ -166,6 +166,41 @@ func (a *app) migrate(ctx context.Context) error {
 	}
 	fmt.Fprintf(a.stdout, "migrations applied: %v; schema version %d\n", applied, v)
 	return nil
+}
+
+// migrateSchema applies pending migrations as the owner role
+// (MIGRATE_DATABASE_URL; DATABASE_URL when only that is set, as in the demo)
+// and, when DATABASE_URL is another role, grants it the runtime privileges
+// (store/roles.go). A runtime role alone migrates nothing: with a migration
+// pending it fails, saying to run zhenggai migrate as the owner.
+func (a *app) migrateSchema(ctx context.Context) ([]int, error) {
+	if a.cfg.MigrateDatabaseURL == "" || a.cfg.MigrateDatabaseURL == a.cfg.DatabaseURL {
+		return a.store.Migrate(ctx)
+	}
+	pool, err := store.Open(ctx, a.cfg.MigrateDatabaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("MIGRATE_DATABASE_URL: %w", err)
+	}
+	defer pool.Close()
+	owner := store.New(pool)
+	applied, err := owner.Migrate(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ownerRole, err := owner.CurrentRole(ctx)
+	if err != nil {
+		return nil, err
+	}
+	runtimeRole, err := a.store.CurrentRole(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if runtimeRole != ownerRole {
+		if err := owner.GrantRuntime(ctx, runtimeRole); err != nil {
+			return nil, err
+		}
+	}
+	return applied, nil
 }
 
 func (a *app) campaign(ctx context.Context, args []string) error {
@@ -187,7 +222,7 @@ func (a *app) campaign(ctx context.Context, args []string) error {
 		if err != nil {
 			return err
 		}
-		if _, err := a.store.Migrate(ctx); err != nil {
+		if _, err := a.migrateSchema(ctx); err != nil {
 			return err
 		}
 		res, err := handlers.ApplyCampaign(ctx, a.store, f, store.System)
@@ -360,7 +395,7 @@ func (a *app) servePprof(ctx context.Context, addr string) {
 }
 
 func (a *app) serve(ctx context.Context) error {
-	applied, err := a.store.Migrate(ctx)
+	applied, err := a.migrateSchema(ctx)
 	if err != nil {
 		return err
 	}
@@ -467,7 +502,7 @@ func (a *app) tick(ctx context.Context, args []string) error {
 		}
 		now = t
 	}
-	if _, err := a.store.Migrate(ctx); err != nil {
+	if _, err := a.migrateSchema(ctx); err != nil {
 		return err
 	}
 	// Only planning happens at --now; deliveries, their leases and backoffs
@@ -604,6 +639,14 @@ func (a *app) doctor(ctx context.Context) error {
 		check("schema", false, "not migrated (run zhenggai migrate)")
 	} else {
 		check("schema", true, fmt.Sprintf("version %d", v))
+	}
+	if r, err := a.store.AuditRightsOfCurrentRole(ctx); err == nil {
+		if r.Owner || r.Write {
+			// One URL for both roles: fine for the demo, not for production.
+			fmt.Fprintf(w, "[warn] database role: %s can rewrite the audit log (one role migrates and serves); in production serve as a runtime role and migrate with MIGRATE_DATABASE_URL (deploy/README-operate.md)\n", r.Role)
+		} else {
+			check("database role", true, r.Role+" may only read the audit log and append to it")
+		}
 	}
 	if c, err := a.store.CurrentCampaign(ctx); err != nil {
 		check("campaign", false, "none applied (run zhenggai campaign apply -f FILE)")

@@ -3,11 +3,14 @@ package store
 import (
 	"context"
 	"embed"
+	"errors"
 	"fmt"
 	"io/fs"
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 //go:embed migrations/*.up.sql
@@ -67,11 +70,19 @@ func (s *Store) Migrate(ctx context.Context) ([]int, error) {
 		if _, err := tx.db.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", int64(migrateLockKey)); err != nil {
 			return wrap("lock migrations", err)
 		}
-		if _, err := tx.db.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
-			version    int PRIMARY KEY,
-			name       text NOT NULL,
-			applied_at timestamptz NOT NULL DEFAULT now())`); err != nil {
-			return wrap("create schema_migrations", err)
+		// Only when missing: CREATE … IF NOT EXISTS needs the right to
+		// create, which the runtime role (roles.go) lacks.
+		var exists bool
+		if err := tx.db.QueryRow(ctx, `SELECT to_regclass('schema_migrations') IS NOT NULL`).Scan(&exists); err != nil {
+			return wrap("find schema_migrations", err)
+		}
+		if !exists {
+			if _, err := tx.db.Exec(ctx, `CREATE TABLE schema_migrations (
+				version    int PRIMARY KEY,
+				name       text NOT NULL,
+				applied_at timestamptz NOT NULL DEFAULT now())`); err != nil {
+				return wrap("create schema_migrations", ownerHint(err))
+			}
 		}
 		done := map[int]bool{}
 		rows, err := tx.db.Query(ctx, "SELECT version FROM schema_migrations")
@@ -96,7 +107,7 @@ func (s *Store) Migrate(ctx context.Context) ([]int, error) {
 			}
 			err := tx.InTx(ctx, func(mtx *Store) error {
 				if _, err := mtx.db.Exec(ctx, m.SQL); err != nil {
-					return wrap("apply migration "+m.Name, err)
+					return wrap("apply migration "+m.Name, ownerHint(err))
 				}
 				_, err := mtx.db.Exec(ctx, "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", m.Version, m.Name)
 				return wrap("record migration "+m.Name, err)
@@ -112,6 +123,20 @@ func (s *Store) Migrate(ctx context.Context) ([]int, error) {
 		return nil, err
 	}
 	return applied, nil
+}
+
+// ErrNotOwner is returned when a migration is refused for want of rights:
+// the runtime role cannot migrate.
+var ErrNotOwner = errors.New("store: this role may not change the schema; run zhenggai migrate with MIGRATE_DATABASE_URL (the owner role)")
+
+// ownerHint marks a permission error (42501 insufficient_privilege) as
+// ErrNotOwner.
+func ownerHint(err error) error {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "42501" {
+		return fmt.Errorf("%w: %s", ErrNotOwner, pgErr.Message)
+	}
+	return err
 }
 
 // SchemaVersion returns the newest applied migration, 0 for none.

@@ -18,9 +18,14 @@ import (
 // `secret` tag hides the value in String and enables NAME_FILE.
 type Config struct {
 	DatabaseURL string `env:"DATABASE_URL" secret:"url"`
-	HTTPAddr    string `env:"HTTP_ADDR" default:":8080"`
-	LogLevel    string `env:"LOG_LEVEL" default:"info"`
-	LogFormat   string `env:"LOG_FORMAT" default:"text"`
+	// MigrateDatabaseURL is the owner role's URL, for migrations (`zhenggai
+	// migrate`); DATABASE_URL is then a role that may only read the audit
+	// tables and append through audit_append. Unset: DATABASE_URL does both
+	// (the demo), and doctor says so.
+	MigrateDatabaseURL string `env:"MIGRATE_DATABASE_URL" secret:"url"`
+	HTTPAddr           string `env:"HTTP_ADDR" default:":8080"`
+	LogLevel           string `env:"LOG_LEVEL" default:"info"`
+	LogFormat          string `env:"LOG_FORMAT" default:"text"`
 
 	FeishuAppID             string `env:"FEISHU_APP_ID"`
 	FeishuAppSecret         string `env:"FEISHU_APP_SECRET" secret:"true"`

@@ -265,7 +265,7 @@ func TestEnvExample(t *testing.T) {
 			t.Errorf("deploy/.env.example does not mention %s", v)
 		}
 	}
-	extra := map[string]bool{"POSTGRES_PASSWORD": true, "BOT_PORT": true, "NO_PROXY": true}
+	extra := map[string]bool{"POSTGRES_PASSWORD": true, "APP_DB_PASSWORD": true, "BOT_PORT": true, "NO_PROXY": true}
 	for _, n := range sortedKeys(names) {
 		if _, ok := vars[n]; !ok && !extra[n] && !strings.HasSuffix(n, "_FILE") {
 			t.Errorf("deploy/.env.example sets %s, which the bot does not read", n)
@@ -314,6 +314,9 @@ func TestCompose(t *testing.T) {
 		t.Fatalf("deploy/compose.yaml: %v", err)
 	}
 	for name, svc := range c.Services {
+		if name == "migrate" {
+			continue // one-shot, checked below
+		}
 		for _, d := range []string{svc.Healthcheck.Interval, svc.Healthcheck.Timeout, svc.Healthcheck.StartPeriod} {
 			if _, err := time.ParseDuration(d); err != nil {
 				t.Errorf("service %s health check: %v", name, err)
@@ -374,11 +377,52 @@ func TestCompose(t *testing.T) {
 			t.Errorf("bot sets %s, which the bot does not read", k)
 		}
 	}
+	checkComposeRoles(t, c, read(t, "deploy/postgres-init/10-runtime-role.sh"))
 	if !slices.Contains(b.Healthcheck.Test, "healthcheck") {
 		t.Errorf("bot health check %q does not use zhenggai healthcheck", b.Healthcheck.Test)
 	}
 	if d, err := time.ParseDuration(b.StopGracePeriod); err != nil || d <= time.Duration(shutdownSeconds(t))*time.Second {
 		t.Errorf("bot stop_grace_period %q is not longer than serve's %d s shutdown", b.StopGracePeriod, shutdownSeconds(t))
+	}
+}
+
+// checkComposeRoles checks the two database roles of compose: the migrate
+// service runs once as the owner before the bot, which serves as the runtime
+// role that postgres-init creates and never sees the owner's URL.
+func checkComposeRoles(t *testing.T, c composeFile, initScript []byte) {
+	t.Helper()
+	m, ok := c.Services["migrate"]
+	if !ok {
+		t.Fatal("no migrate service")
+	}
+	b, pg := c.Services["bot"], c.Services["postgres"]
+	if !slices.Equal(m.Command, []string{"migrate"}) || m.Restart != "no" || m.Image != b.Image {
+		t.Errorf("migrate service: command %q restart %q image %q; want migrate, no, the bot's image", m.Command, m.Restart, m.Image)
+	}
+	if m.DependsOn["postgres"].Condition != "service_healthy" {
+		t.Errorf("migrate does not wait for a healthy postgres: %+v", m.DependsOn)
+	}
+	if b.DependsOn["migrate"].Condition != "service_completed_successfully" {
+		t.Errorf("bot does not wait for the migration: %+v", b.DependsOn)
+	}
+	owner := "postgres://" + pg.Environment["POSTGRES_USER"] + ":"
+	if !strings.Contains(m.Environment[migrateURL], owner) {
+		t.Errorf("migrate %s %q is not the owner %s", migrateURL, m.Environment[migrateURL], pg.Environment["POSTGRES_USER"])
+	}
+	if b.Environment[migrateURL] != "" {
+		t.Errorf("bot %s %q: serve must not have the owner's URL", migrateURL, b.Environment[migrateURL])
+	}
+	role := regexp.MustCompile(`CREATE ROLE (\w+) LOGIN`).FindSubmatch(initScript)
+	if role == nil {
+		t.Fatal("postgres-init/10-runtime-role.sh creates no login role")
+	}
+	for name, svc := range map[string]string{"bot": b.Environment["DATABASE_URL"], "migrate": m.Environment["DATABASE_URL"]} {
+		if !strings.Contains(svc, "postgres://"+string(role[1])+":") || strings.Contains(svc, owner) {
+			t.Errorf("%s DATABASE_URL %q is not the runtime role %s", name, svc, role[1])
+		}
+	}
+	if !slices.Contains(pg.Volumes, "./postgres-init:/docker-entrypoint-initdb.d:ro") {
+		t.Errorf("postgres does not run postgres-init/: volumes %v", pg.Volumes)
 	}
 }
 
@@ -601,6 +645,10 @@ func baseObjects(t *testing.T) ([]object, kustomization) {
 	return objs, k
 }
 
+// migrateURL is the owner role's URL: only the migrate Job (and compose's
+// migrate service) may have it.
+const migrateURL = "MIGRATE_DATABASE_URL"
+
 func TestKustomizeBase(t *testing.T) {
 	objs, _ := baseObjects(t)
 	vars := configVars()
@@ -701,6 +749,9 @@ func TestKustomizeBase(t *testing.T) {
 			if ref.Optional == (e.Name == "DATABASE_URL") {
 				t.Errorf("env %s: optional=%v (only DATABASE_URL is required)", e.Name, ref.Optional)
 			}
+			if e.Name == migrateURL {
+				t.Errorf("the Deployment reads %s: serve must run as the runtime role, only the migrate Job as the owner", migrateURL)
+			}
 			fromSecret[e.Name] = true
 		case e.Name == "GOMEMLIMIT":
 		default:
@@ -713,6 +764,10 @@ func TestKustomizeBase(t *testing.T) {
 		_, inCM := cfg.Data[v]
 		_, inSecret := secretKeys[v]
 		switch {
+		case v == migrateURL:
+			if !inSecret {
+				t.Errorf("the Secret template has no %s", v)
+			}
 		case vars[v] && !fromSecret[v]:
 			t.Errorf("secret %s does not come from the Secret", v)
 		case vars[v] && inCM:
@@ -773,6 +828,20 @@ func TestKustomizeBase(t *testing.T) {
 		jc := js.Template.Spec.Containers[0]
 		if !slices.Equal(jc.Args, args) || jc.Image != c.Image {
 			t.Errorf("Job %s runs %s %q, want %s %q", name, jc.Image, jc.Args, c.Image, args)
+		}
+		// Only the migrate Job has the owner role, from the Secret.
+		i := slices.IndexFunc(jc.Env, func(e envVar) bool { return e.Name == migrateURL })
+		switch {
+		case name == "zhenggai-migrate" && i < 0:
+			t.Errorf("Job %s has no %s: it would migrate as the runtime role", name, migrateURL)
+		case name != "zhenggai-migrate" && i >= 0:
+			t.Errorf("Job %s has %s: only the migrate Job runs as the owner", name, migrateURL)
+		case i >= 0:
+			ref := jc.Env[i].ValueFrom
+			if ref == nil || ref.SecretKeyRef == nil || ref.SecretKeyRef.Key != migrateURL || !ref.SecretKeyRef.Optional {
+				t.Errorf("Job %s: %s must come from the Secret, optional (one URL keeps working)", name, migrateURL)
+			}
+			jc.Env = slices.Delete(slices.Clone(jc.Env), i, i+1)
 		}
 		if !reflect.DeepEqual(jc.Env, c.Env) || !reflect.DeepEqual(jc.EnvFrom, c.EnvFrom) {
 			t.Errorf("Job %s env differs from the Deployment's (config.Validate would judge another configuration)", name)
