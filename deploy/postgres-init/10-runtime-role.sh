@@ -1,5 +1,5 @@
 #!/bin/sh
-# Creates the runtime role zhenggai_app the bot serves as (compose.yaml):
+# Creates the runtime role zg_app the bot serves as (compose.yaml):
 # it may read the audit tables and append through audit_append, never
 # change them. `zhenggai migrate`, run as the owner (POSTGRES_USER), grants
 # it its rights on every table. The postgres image runs this once, when it
@@ -7,5 +7,5 @@
 # (README-operate.md, "Database roles").
 set -eu
 psql -v ON_ERROR_STOP=1 -v pw="$APP_DB_PASSWORD" --username "$POSTGRES_USER" --dbname "$POSTGRES_DB" <<'SQL'
-CREATE ROLE zhenggai_app LOGIN PASSWORD :'pw' NOSUPERUSER NOCREATEDB NOCREATEROLE;
+CREATE ROLE zg_app LOGIN PASSWORD :'pw' NOSUPERUSER NOCREATEDB NOCREATEROLE;
 SQL
