@@ -1,6 +1,9 @@
 package store
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // MarkEventSeen records a platform's event or message id. It returns false
 // when the id was already recorded: the event is a duplicate. Call it in the
@@ -17,10 +20,10 @@ func (s *Store) MarkEventSeen(ctx context.Context, platform, eventID string) (bo
 	return tag.RowsAffected() == 1, nil
 }
 
-// PruneInboundEvents forgets event ids older than days days, past every
+// PruneInboundEvents forgets event ids received before cutoff, past every
 // platform's retry window.
-func (s *Store) PruneInboundEvents(ctx context.Context, days int) (int64, error) {
-	tag, err := s.db.Exec(ctx, `DELETE FROM inbound_events WHERE received_at < now() - make_interval(days => $1)`, days)
+func (s *Store) PruneInboundEvents(ctx context.Context, cutoff time.Time) (int64, error) {
+	tag, err := s.db.Exec(ctx, `DELETE FROM inbound_events WHERE received_at < $1`, cutoff)
 	if err != nil {
 		return 0, wrap("prune inbound events", err)
 	}
