@@ -33,7 +33,7 @@ func TestPruneDeliveries(t *testing.T) {
 		{"item-escalation:2026-03-02:office:c:sim:g:office", "sent", true},
 		{"digest-office:smx:2026-03-01:fp:ab12:p:lu-xm", "sent", true},
 		{"audit-anchor:smx:2026-03-01:c:sim:g:office", "sent", true},
-		{"milestone:plan:lingbao:T-3:p:li-y", "sent", false},       // no day of its own
+		{"milestone:plan:lingbao:T-3:p:li-y", "sent", false},        // no day of its own
 		{"ereq:Q-2026-0007:w1772355600:late:p:wang", "sent", false}, // planned while the request waits
 		{"monthly:2026-02:lingbao:T-3:p:li-z", "pending", false},
 	}
