@@ -264,11 +264,31 @@ func (b *Bot) queueReply(ctx context.Context, r *Request, reply *Reply) error {
 	}
 	m := Message{Text: reply.Text, Card: reply.Card, ReplyTo: ev.Message.MessageID}
 	if reply.Card != nil && reply.Card.Form() != nil && !b.formsAt(to) {
+		// A dialog asked in a group goes on in the asker's 1:1 chat: in
+		// a group every answer would need an @-mention of the bot.
+		ad, direct := b.adapters[ev.Platform].(Addresser)
+		direct = direct && ev.Chat.Kind == Group
+		if direct {
+			saved := r.Event
+			dm := *ev
+			dm.Chat = Chat{Kind: Direct}
+			r.Event = &dm
+			defer func() { r.Event = saved }()
+		}
 		dr, err := b.startDialog(ctx, r, reply)
 		if err != nil {
 			return err
 		}
 		m = Message{Text: dr.Text, ReplyTo: ev.Message.MessageID}
+		if direct {
+			who := cmp.Or(ev.Sender.Name, "您")
+			if r.Person != nil {
+				who = r.Person.Name
+			}
+			r.Send(Outgoing{To: to, Message: Message{Text: fmt.Sprintf("已在单聊中向%s发送“%s”的填写步骤，请在与我的单聊中逐项回复。",
+				who, reply.Card.Title), ReplyTo: ev.Message.MessageID}})
+			to, m.ReplyTo = ad.DirectTarget(ev.Sender.ID), ""
+		}
 	}
 	r.Send(Outgoing{To: to, Message: m})
 	return nil

@@ -291,13 +291,19 @@ type DingTalkCommand func(b Button) (text string, ok bool)
 type DingTalkMessageOptions struct {
 	// Command, when set, turns every action into a dtmd link that sends
 	// its command: clicked in the robot's 1:1 chat, the text arrives as the
-	// user's own message. Nil renders no links (a group notice: in a group
-	// the robot hears only @-mentions, so a link there would do nothing).
+	// user's own message.
 	Command DingTalkCommand
-	// Hint replaces the list of actions when there are no links, e.g. where
-	// the links went.
+	// Group renders the commands as text to send after @-mentioning the
+	// robot instead of links: in a group the robot hears only @-mentions,
+	// so a link's message there would reach nobody.
+	Group bool
+	// Hint ends the message's actions, e.g. where the links went.
 	Hint string
 }
+
+// DingTalkRobotName is how people @-mention the robot in a group (the name
+// deploy/README-dingtalk.md gives it).
+const DingTalkRobotName = "整改助手"
 
 // DingTalkLink is a markdown link that, clicked in a 1:1 chat with the
 // robot, sends text to it as the user's message.
@@ -336,7 +342,7 @@ func DingTalkMessage(c *Card, o DingTalkMessageOptions) (msgKey string, param ma
 		switch {
 		case btn.Action == "" && btn.URL != "":
 			links = append(links, btn)
-		case o.Command != nil:
+		case o.Command != nil && !o.Group:
 			if _, ok := o.Command(btn); ok {
 				actions++
 			}
@@ -405,6 +411,10 @@ func dingTalkMarkdown(c *Card, withLinks bool, o DingTalkMessageOptions) (title,
 					unlinked++
 					continue
 				}
+				if o.Group {
+					typed = append(typed, "“"+cmd+"”")
+					continue
+				}
 				actions = append(actions, DingTalkLink(btn.Text, cmd))
 				if len(typed) < 2 {
 					typed = append(typed, "“"+cmd+"”")
@@ -421,11 +431,18 @@ func dingTalkMarkdown(c *Card, withLinks bool, o DingTalkMessageOptions) (title,
 	if len(actions) > 0 {
 		tail.WriteString("\n\n**操作**：" + strings.Join(actions, "　"))
 	}
+	hint := o.Hint
 	switch {
+	case o.Group && len(typed) > 0:
+		tail.WriteString("\n\n**可发送**：" + strings.Join(typed, "　"))
+		hint = strings.TrimSpace("在群内发送请先 @" + DingTalkRobotName + "。" + o.Hint)
 	case len(typed) > 0:
-		tail.WriteString("\n\n<font color=#8c8c8c>点击即代您发送对应的命令；也可直接输入文字，如" + strings.Join(typed, "、") + "。发送“帮助”查看全部命令</font>")
-	case unlinked > 0 && o.Hint != "":
-		tail.WriteString("\n\n<font color=#8c8c8c>" + o.Hint + "</font>")
+		hint = "点击即代您发送对应的命令；也可直接输入文字，如" + strings.Join(typed, "、") + "。发送“帮助”查看全部命令"
+	case unlinked == 0:
+		hint = ""
+	}
+	if hint != "" {
+		tail.WriteString("\n\n<font color=#8c8c8c>" + hint + "</font>")
 	}
 	body := dtTruncateRunes(strings.TrimSpace(sb.String()), dingTalkMarkdownRunes-utf8.RuneCountInString(tail.String()))
 	return c.Title, body + tail.String()

@@ -228,9 +228,9 @@ func TestDingTalkMessage(t *testing.T) {
 	}
 	// A group notice has no dtmd links (the robot would not hear them)
 	// and says where to act instead.
-	key, p = DingTalkMessage(two, DingTalkMessageOptions{Hint: "已在单聊中发送给相关人员"})
+	key, p = DingTalkMessage(two, DingTalkMessageOptions{Command: DingTalkLabel, Group: true, Hint: "已在单聊中发送给相关人员。"})
 	if key != "sampleActionCard2" || p["actionTitle2"] != "乙" || p["actionURL1"] != "https://a" || strings.Contains(p["text"], "dtmd") ||
-		!strings.Contains(p["text"], "已在单聊中发送给相关人员") {
+		!strings.Contains(p["text"], "**可发送**：“办理”") || !strings.Contains(p["text"], "在群内发送请先 @整改助手。已在单聊中发送给相关人员。") {
 		t.Errorf("group notice: %s %v", key, p)
 	}
 	if DingTalkHasActions(one) || !DingTalkHasActions(two) {

@@ -172,7 +172,7 @@ func renderDingTalkGolden(t *testing.T, nc NamedCard) []byte {
 	msgKey, msgParam := cards.DingTalkMessage(nc.Card, cards.DingTalkMessageOptions{Command: cards.DingTalkLabel})
 	var group map[string]string
 	if cards.DingTalkHasActions(nc.Card) {
-		_, group = cards.DingTalkMessage(nc.Card, cards.DingTalkMessageOptions{Hint: "（群内通知：操作已发到单聊）"})
+		_, group = cards.DingTalkMessage(nc.Card, cards.DingTalkMessageOptions{Command: cards.DingTalkLabel, Group: true, Hint: "（操作已发到单聊）"})
 	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)

@@ -445,11 +445,13 @@ func (j *journey) fill(user string, values map[string]string) (string, map[strin
 	}
 	if !j.templates {
 		for range 12 {
-			got := j.received(user, 0)
-			if len(got) == 0 {
-				break
+			var last string
+			for _, s := range j.sent() {
+				if s.user == user {
+					last = s.text
+				}
 			}
-			m := dialogQuestion.FindAllStringSubmatch(got[len(got)-1].text, -1)
+			m := dialogQuestion.FindAllStringSubmatch(last, -1)
 			if len(m) == 0 {
 				return "", nil
 			}
@@ -531,6 +533,9 @@ func TestJourneys(t *testing.T) {
 				j.monthlyReport()
 			}
 			it := j.progressWithFile()
+			if !tc.templates {
+				j.commandInGroup(it)
+			}
 			j.requestClose(it)
 			j.digest(it)
 			j.approveClose(it)
@@ -649,6 +654,26 @@ func (j *journey) progressWithFile() *store.LedgerItem {
 	}
 	j.wantSeen(jLiaison, m, it.Number)
 	return it
+}
+
+// commandInGroup (no templates): the liaison @-mentions the robot in the
+// unit's group with a command the notice lists; the form goes on as a
+// dialog in her 1:1 chat, and the group is told where.
+func (j *journey) commandInGroup(it *store.LedgerItem) {
+	t := j.t
+	m := j.mark()
+	j.say(jLiaison, jGroup, "更新进展 "+it.Number, false)
+	pointer := j.wantSeen(jLiaison, m, "已在单聊中向李晓燕发送")
+	if pointer.chat != jGroup {
+		t.Errorf("the pointer went to %+v, not the group", pointer)
+	}
+	if intro := j.wantSeen(jLiaison, m, "请依次回复", "（1/"); intro.user != jLiaison {
+		t.Errorf("the dialog went to %+v, not the liaison's 1:1", intro)
+	}
+	j.fill(jLiaison, map[string]string{"整改进展": "已完成第二轮培训", "整改状态": "整改中"})
+	if n, err := j.st.CountProgress(j.ctx, it.ID); err != nil || n != 3 {
+		t.Fatalf("progress after the group command: %d %v", n, err)
+	}
 }
 
 // requestClose: the liaison asks for 销号 from the item's card, and the

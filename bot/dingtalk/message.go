@@ -17,14 +17,11 @@ import (
 // so a click does what the template card's button would; forms continue as
 // dialogs (Forms is false). In a group the robot hears only messages that
 // @-mention it, so a link there would send a message nobody handles: a group
-// gets the notice, and the card with its links goes 1:1 to each person the
-// message mentions.
+// gets the notice with the commands as text to send after @整改助手, and
+// the card with its links goes 1:1 to each person the message mentions.
 
-// groupNoticeHint ends a group notice whose actions went 1:1.
-const groupNoticeHint = "操作已发送到相关人员与整改助手的单聊中，请在单聊中点击或输入命令。"
-
-// groupNoticeNoOne ends a group notice whose actions have nobody to go to.
-const groupNoticeNoOne = "如需办理，请在与整改助手的单聊中发送“帮助”查看命令。"
+// groupNoticeHint ends a group notice whose actions also went 1:1.
+const groupNoticeHint = "相关人员已在与整改助手的单聊中收到可点击的操作。"
 
 // sendMessage sends c as a robot message: to a user with its actions as
 // dtmd links; to a group as a notice, and, when it has actions, 1:1 with
@@ -34,14 +31,14 @@ func (a *Adapter) sendMessage(ctx context.Context, to bot.Target, c *cards.Card,
 		key, param := cards.DingTalkMessage(c, cards.DingTalkMessageOptions{Command: a.opts.Command})
 		return a.sendRobot(ctx, to, key, param)
 	}
+	// The notice lists the commands as text: anyone may @-mention the
+	// robot with one.
 	direct := cards.DingTalkHasActions(c) && len(mentions) > 0
-	hint := groupNoticeNoOne
+	o := cards.DingTalkMessageOptions{Command: a.opts.Command, Group: true}
 	if direct {
-		hint = groupNoticeHint
-	} else if cards.DingTalkHasActions(c) {
-		a.log.WarnContext(ctx, "Card with actions to a DingTalk group with nobody to act on it", slog.String("chat_id", to.ChatID), slog.String("title", c.Title))
+		o.Hint = groupNoticeHint
 	}
-	key, param := cards.DingTalkMessage(c, cards.DingTalkMessageOptions{Hint: hint})
+	key, param := cards.DingTalkMessage(c, o)
 	ref, err := a.sendRobot(ctx, to, key, param)
 	if err != nil || !direct {
 		return ref, err

@@ -212,7 +212,7 @@ func TestSendCardWithoutTemplatesFallsBackToMarkdown(t *testing.T) {
 		t.Fatalf("sends %+v", g)
 	}
 	p := msgParam(t, g[0])
-	for _, want := range []string{"台账条目 #42", "**状态**：整改中", "发送“帮助”查看命令"} {
+	for _, want := range []string{"台账条目 #42", "**状态**：整改中", "**可发送**：“更新进展”", "在群内发送请先 @整改助手。"} {
 		if !strings.Contains(p["text"], want) {
 			t.Errorf("markdown %q lacks %q", p["text"], want)
 		}
@@ -231,7 +231,7 @@ func TestSendCardWithoutTemplatesFallsBackToMarkdown(t *testing.T) {
 		t.Fatal(err)
 	}
 	g = f.callsTo("/v1.0/robot/groupMessages/send")
-	if len(g) != 2 || !strings.Contains(msgParam(t, g[1])["text"], "操作已发送到相关人员与整改助手的单聊中") {
+	if len(g) != 2 || !strings.Contains(msgParam(t, g[1])["text"], "相关人员已在与整改助手的单聊中收到可点击的操作") {
 		t.Fatalf("group notice with mentions %+v", g)
 	}
 	o := f.callsTo("/v1.0/robot/oToMessages/batchSend")
