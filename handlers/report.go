@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -43,8 +44,24 @@ func reportOpens(c *store.Campaign, due time.Time) time.Time {
 // reportSubject is the delivery subject of messages about a report.
 func reportSubject(u *store.Unit, period string) string { return "report:" + u.Key + ":" + period }
 
-// reportCommand answers 月报 [单位].
+// typedPeriodRe is a period typed after 月报, as a reminder's 填报月报
+// button types it: 2026-11.
+var typedPeriodRe = regexp.MustCompile(`^(\d{4}-\d{2})(?:\s+|$)`)
+
+// reportCommand answers 月报 [单位] and 月报 <期> [单位] (月报 2026-11, what
+// a reminder's 填报月报 button types): the latter does what the button does.
 func (h *handler) reportCommand(ctx context.Context, r *bot.Request) (*bot.Reply, error) {
+	if m := typedPeriodRe.FindStringSubmatch(strings.TrimSpace(r.Args)); m != nil {
+		rest := strings.TrimSpace(strings.TrimSpace(r.Args)[len(m[0]):])
+		u, _, err := askerUnit(ctx, r, rest)
+		if err != nil {
+			return nil, err
+		}
+		if u == nil {
+			return nil, bot.Refuse("请写明单位，例如“月报 %s 灵宝”。", m[1])
+		}
+		return asAction(ctx, r, "report.form", map[string]string{"unit": u.Key, "period": m[1]}, h.reportForm)
+	}
 	u, choose, err := askerUnit(ctx, r, r.Args)
 	if err != nil {
 		return nil, err
