@@ -43,7 +43,7 @@ func (a *Adapter) sendMessage(ctx context.Context, to bot.Target, c *cards.Card,
 	if err != nil || !direct {
 		return ref, err
 	}
-	for _, u := range a.directOf(mentions) {
+	for _, u := range distinct(mentions) {
 		_, err := a.sendMessage(ctx, a.DirectTarget(u), c, nil)
 		switch {
 		case errors.Is(err, bot.ErrPermanent):
@@ -59,8 +59,8 @@ func (a *Adapter) sendMessage(ctx context.Context, to bot.Target, c *cards.Card,
 	return ref, nil
 }
 
-// directOf returns users once each, in order.
-func (a *Adapter) directOf(users []string) []string {
+// distinct returns users once each, in order, without empty ones.
+func distinct(users []string) []string {
 	seen := map[string]bool{}
 	var out []string
 	for _, u := range users {
