@@ -35,6 +35,10 @@ const (
 	jOffice  = "0420lu"    // 卢旭明, the office's liaison
 	jContact = "0420zhang" // 张伟, contact of 三门峡顺达运输
 	jGroup   = "cidLingbao=="
+	// 义马 works its ledger item: each person gets no more in a minute
+	// than DingTalk's 20 messages, which the outbox would wait for.
+	jYimaLiaison = "0420zhou" // 周婷, 义马 liaison
+	jYimaLeader  = "0420sun"  // 孙志强, 义马 leader
 )
 
 var jZone = time.FixedZone("CST", 8*3600)
@@ -87,7 +91,8 @@ func newJourney(t *testing.T, templates, stream bool) *journey {
 	}
 	j := &journey{t: t, ctx: ctx, st: st, camp: camp, templates: templates, stream: stream,
 		members: map[string][]string{jGroup: {jLiaison, jLeader}}}
-	for key, id := range map[string]string{"li-lb": jLiaison, "liu-lb": jLeader, "wang-jg": jEntLead, "lu-xm": jOffice} {
+	for key, id := range map[string]string{"li-lb": jLiaison, "liu-lb": jLeader, "wang-jg": jEntLead, "lu-xm": jOffice,
+		"zhou-ym": jYimaLiaison, "sun-ym": jYimaLeader} {
 		p, err := st.PersonByKey(ctx, key)
 		if err != nil {
 			t.Fatal(err)
@@ -529,7 +534,7 @@ func TestJourneys(t *testing.T) {
 			j.monthlyReport()
 			it := j.progressWithFile()
 			if !tc.templates {
-				j.commandInGroup(it)
+				j.commandInGroup()
 			}
 			j.requestClose(it)
 			j.digest(it)
@@ -612,28 +617,38 @@ func (j *journey) monthlyReport() {
 	}
 }
 
-// progressWithFile: the liaison opens an item from the ledger, updates its
+// newItem adds an open item of the unit, due in a month.
+func (j *journey) newItem(unit, desc string) *store.LedgerItem {
+	j.t.Helper()
+	u, err := j.st.UnitByKey(j.ctx, j.camp.ID, unit)
+	if err != nil {
+		j.t.Fatal(err)
+	}
+	it := &store.LedgerItem{CampaignID: j.camp.ID, UnitID: u.ID, Source: "自查自纠", Category: "执法粗暴",
+		Description: desc, Measures: "约谈并整改", DueOn: time.Date(2026, 12, 20, 0, 0, 0, 0, time.UTC)}
+	if err := j.st.CreateLedgerItem(j.ctx, it, 2026); err != nil {
+		j.t.Fatal(err)
+	}
+	return it
+}
+
+// progressWithFile: 义马's liaison opens an item from the ledger, updates its
 // progress with the form, then sends a photo with a caption.
 func (j *journey) progressWithFile() *store.LedgerItem {
 	t := j.t
-	lb, _ := j.st.UnitByKey(j.ctx, j.camp.ID, "lingbao")
-	it := &store.LedgerItem{CampaignID: j.camp.ID, UnitID: lb.ID, Source: "自查自纠", Category: "执法粗暴",
-		Description: "路政执法人员在G310线随意拦车检查", Measures: "约谈并整改", DueOn: time.Date(2026, 12, 20, 0, 0, 0, 0, time.UTC)}
-	if err := j.st.CreateLedgerItem(j.ctx, it, 2026); err != nil {
-		t.Fatal(err)
-	}
+	it := j.newItem("yima", "路政执法人员在G310线随意拦车检查")
 	m := j.mark()
-	j.say(jLiaison, "", "台账", false)
-	j.wantSeen(jLiaison, m, "专项整治工作台账")
-	j.clickLabel(jLiaison, "办理 "+it.Number)
-	j.wantSeen(jLiaison, m, it.Number, "随意拦车")
-	j.clickLabel(jLiaison, "更新进展")
-	j.fill(jLiaison, map[string]string{"整改进展": "已约谈涉事执法人员并组织全员培训", "整改状态": "整改中"})
+	j.say(jYimaLiaison, "", "台账", false)
+	j.wantSeen(jYimaLiaison, m, "专项整治工作台账")
+	j.clickLabel(jYimaLiaison, "办理 "+it.Number)
+	j.wantSeen(jYimaLiaison, m, it.Number, "随意拦车")
+	j.clickLabel(jYimaLiaison, "更新进展")
+	j.fill(jYimaLiaison, map[string]string{"整改进展": "已约谈涉事执法人员并组织全员培训", "整改状态": "整改中"})
 	if n, err := j.st.CountProgress(j.ctx, it.ID); err != nil || n != 1 {
 		t.Fatalf("progress after the form: %d %v", n, err)
 	}
 	m = j.mark()
-	j.say(jLiaison, "", "进展 "+it.Number+" 培训现场照片", true)
+	j.say(jYimaLiaison, "", "进展 "+it.Number+" 培训现场照片", true)
 	ps, err := j.st.ProgressOf(j.ctx, it.ID, 5)
 	if err != nil || len(ps) != 2 {
 		t.Fatalf("progress after the photo: %+v %v", ps, err)
@@ -647,15 +662,16 @@ func (j *journey) progressWithFile() *store.LedgerItem {
 	if withFile != 1 {
 		t.Errorf("%d progress updates carry the photo, want 1: %+v", withFile, ps)
 	}
-	j.wantSeen(jLiaison, m, it.Number)
+	j.wantSeen(jYimaLiaison, m, it.Number)
 	return it
 }
 
 // commandInGroup (no templates): the liaison @-mentions the robot in the
 // unit's group with a command the notice lists; the form goes on as a
 // dialog in her 1:1 chat, and the group is told where.
-func (j *journey) commandInGroup(it *store.LedgerItem) {
+func (j *journey) commandInGroup() {
 	t := j.t
+	it := j.newItem("lingbao", "超限检测站对同一车辆一次性下达多份违法告知书")
 	m := j.mark()
 	j.say(jLiaison, jGroup, "更新进展 "+it.Number, false)
 	pointer := j.wantSeen(jLiaison, m, "已在单聊中向李晓燕发送")
@@ -665,8 +681,8 @@ func (j *journey) commandInGroup(it *store.LedgerItem) {
 	if intro := j.wantSeen(jLiaison, m, "请依次回复", "（1/"); intro.user != jLiaison {
 		t.Errorf("the dialog went to %+v, not the liaison's 1:1", intro)
 	}
-	j.fill(jLiaison, map[string]string{"整改进展": "已完成第二轮培训", "整改状态": "整改中"})
-	if n, err := j.st.CountProgress(j.ctx, it.ID); err != nil || n != 3 {
+	j.fill(jLiaison, map[string]string{"整改进展": "已撤销重复告知书并向当事人说明", "整改状态": "整改中"})
+	if n, err := j.st.CountProgress(j.ctx, it.ID); err != nil || n != 1 {
 		t.Fatalf("progress after the group command: %d %v", n, err)
 	}
 }
@@ -676,27 +692,27 @@ func (j *journey) commandInGroup(it *store.LedgerItem) {
 func (j *journey) requestClose(it *store.LedgerItem) {
 	t := j.t
 	m := j.mark()
-	j.say(jLiaison, "", "台账", false)
-	j.clickLabel(jLiaison, "办理 "+it.Number)
-	j.clickLabel(jLiaison, "申请销号")
-	j.fill(jLiaison, map[string]string{"整改结果": "已整改到位，涉事人员调离执法岗位", "佐证材料": "处理决定.pdf"})
+	j.say(jYimaLiaison, "", "台账", false)
+	j.clickLabel(jYimaLiaison, "办理 "+it.Number)
+	j.clickLabel(jYimaLiaison, "申请销号")
+	j.fill(jYimaLiaison, map[string]string{"整改结果": "已整改到位，涉事人员调离执法岗位", "佐证材料": "处理决定.pdf"})
 	got, err := j.st.LedgerItemByNumber(j.ctx, j.camp.ID, it.Number)
 	if err != nil || got.Status != store.ItemCloseRequested {
 		t.Fatalf("after the 销号 request: %+v %v", got, err)
 	}
-	j.wantSeen(jLeader, m, "销号审批", it.Number)
+	j.wantSeen(jYimaLeader, m, "销号审批", it.Number)
 }
 
 // approveClose: the leader approves from what he was sent, and the
 // liaison is told.
 func (j *journey) approveClose(it *store.LedgerItem) {
 	m := j.mark()
-	j.clickLabel(jLeader, "同意")
+	j.clickLabel(jYimaLeader, "同意")
 	got, _ := j.st.LedgerItemByNumber(j.ctx, j.camp.ID, it.Number)
 	if got.Status != store.ItemClosed {
 		j.t.Fatalf("after approval: %s", got.Status)
 	}
-	j.wantSeen(jLiaison, m, "同意了 "+it.Number)
+	j.wantSeen(jYimaLiaison, m, "同意了 "+it.Number)
 }
 
 // enterpriseRelay: a contact writes, his contact leader answers from the
@@ -715,6 +731,6 @@ func (j *journey) enterpriseRelay() {
 func (j *journey) digest(it *store.LedgerItem) {
 	m := j.mark()
 	j.tick(time.Date(2026, 11, 23, 8, 30, 0, 0, jZone))
-	j.wantSeen(jLeader, m, "每日摘要", "待审批")
+	j.wantSeen(jYimaLeader, m, "每日摘要", "待审批")
 	j.wantSeen(jOffice, m, "每日摘要")
 }
