@@ -1,10 +1,13 @@
 package cards
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"maps"
 	"net/url"
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -19,6 +22,7 @@ import (
 //	btn_N_action, btn_N_params,           primary, normal or danger; params a
 //	btn_N_confirm                         JSON object; confirm the prompt text
 //	toast, toast_kind                     a one-line notice under the body
+//	rev                                   the content's version (dingTalkRev)
 //	form, form_status, form_btn_text,     the form template only: the form
 //	form_action, form_params              schema and its submit action
 //
@@ -181,7 +185,28 @@ func RenderDingTalk(c *Card) (*DingTalkCard, error) {
 			return nil, fmt.Errorf("%w: dingtalk: %s is %d bytes, limit %d", ErrDingTalkTooLarge, k, len(v), DingTalkValueLimit)
 		}
 	}
+	p["rev"] = dingTalkRev(p)
 	return out, nil
+}
+
+// dingTalkRev is the version of a card's content: a hash of every
+// variable but the clicker's result line. The templates send it back with
+// every click, and show a clicker's result line only while its toast_rev
+// is the card's rev, so a card redrawn later does not keep an old result
+// under new content.
+func dingTalkRev(p map[string]string) string {
+	keys := make([]string, 0, len(p))
+	for k := range p {
+		if k != "rev" && k != "toast" && k != "toast_kind" {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	h := sha256.New()
+	for _, k := range keys {
+		fmt.Fprintf(h, "%s\x00%s\x00", k, p[k])
+	}
+	return hex.EncodeToString(h.Sum(nil))[:12]
 }
 
 // DingTalkFormSchema returns the form component's schema as JSON. When the

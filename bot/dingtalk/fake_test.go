@@ -68,6 +68,16 @@ func (c *fakeCard) view(user string) map[string]string {
 	return out
 }
 
+// toastShown is the clicker's result line as the templates show it: only
+// while it belongs to the card's current content (toast_rev == rev).
+func (c *fakeCard) toastShown(user string) string {
+	v := c.view(user)
+	if v["toast_rev"] != v["rev"] {
+		return ""
+	}
+	return v["toast"]
+}
+
 // mergeParams applies an update to dst: by key, or replacing it whole.
 func mergeParams(dst map[string]string, upd map[string]any, byKey bool) map[string]string {
 	if !byKey || dst == nil {

@@ -1,7 +1,9 @@
 package dingtalk
 
 import (
+	"cmp"
 	"context"
+	"encoding/json"
 	"log/slog"
 	"time"
 
@@ -74,6 +76,9 @@ func (a *Adapter) handleCard(ctx context.Context, d bot.Dispatcher, cb *cardCall
 		// A duplicate: it was answered the first time.
 		return resp, nil
 	}
+	// The result line belongs to the card it is shown under: the clicked
+	// one, or its replacement below.
+	rev := clickedRev(cb)
 	if reply.Card != nil {
 		_, isForm := isCardRef(cb.OutTrackID)
 		r, err := cards.RenderDingTalk(reply.Card)
@@ -96,14 +101,31 @@ func (a *Adapter) handleCard(ctx context.Context, d bot.Dispatcher, cb *cardCall
 			// Every key the template binds, so that what the new card
 			// lacks (a submitted form) is emptied, not kept.
 			params := publicParams(r.ParamsFor(isForm))
+			rev = params["rev"]
 			resp.CardData = &cardParamData{CardParamMap: params}
 			a.later(func(ctx context.Context) error { return a.putCard(ctx, cb.OutTrackID, params) })
 		}
 	}
 	// The result line is the clicker's own: private data, which the
 	// update of everyone's copy leaves alone.
-	resp.UserPrivateData = &cardParamData{CardParamMap: map[string]string{"toast": reply.Toast, "toast_kind": reply.ToastKind}}
+	resp.UserPrivateData = &cardParamData{CardParamMap: map[string]string{"toast": reply.Toast, "toast_kind": reply.ToastKind, "toast_rev": rev}}
 	return resp, nil
+}
+
+// clickedRev is the content version the clicked card sent back (rev, a
+// param of every button and of the form), or "".
+func clickedRev(cb *cardCallback) string {
+	raw := cmp.Or(cb.Content, cb.Value)
+	var c cardContent
+	if json.Unmarshal([]byte(raw), &c) != nil {
+		return ""
+	}
+	params := c.CardPrivateData.Params
+	if len(params) == 0 {
+		params = c.Params
+	}
+	rev, _ := params["rev"].(string)
+	return rev
 }
 
 // publicParams is a rendered card without the clicker's private result

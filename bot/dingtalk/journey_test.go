@@ -389,7 +389,7 @@ func (j *journey) clickLabel(user, label string) {
 			for n := 1; n <= 6; n++ {
 				k := fmt.Sprintf("btn_%d_", n)
 				if text := v[k+"text"]; text != "" && strings.HasPrefix(text, label) {
-					j.click(user, s.card, []string{fmt.Sprintf("btn_%d", n)}, map[string]any{"action": v[k+"action"], "params": v[k+"params"]})
+					j.click(user, s.card, []string{fmt.Sprintf("btn_%d", n)}, map[string]any{"action": v[k+"action"], "params": v[k+"params"], "rev": v["rev"]})
 					return
 				}
 			}
@@ -509,13 +509,13 @@ func (j *journey) fill(user string, values map[string]string) (string, map[strin
 			j.t.Fatalf("%s has no option %q", ff.Label, v)
 		}
 	}
-	j.click(user, id, []string{"form"}, map[string]any{"action": view["form_action"], "params": view["form_params"], "form": form})
+	j.click(user, id, []string{"form"}, map[string]any{"action": view["form_action"], "params": view["form_params"], "rev": view["rev"], "form": form})
 	return id, view
 }
 
 // toast is the private result line user sees on a card.
 func (j *journey) toast(user, outTrackID string) string {
-	return j.f.card(outTrackID).view(user)["toast"]
+	return j.f.card(outTrackID).toastShown(user)
 }
 
 func TestJourneys(t *testing.T) {
@@ -608,7 +608,7 @@ func (j *journey) monthlyReport() {
 	// A client that still shows the old form submits it again: refused,
 	// and the report is unchanged.
 	j.click(jLiaison, card, []string{"form"}, map[string]any{"action": before["form_action"], "params": before["form_params"],
-		"form": map[string]any{"summary": "第二次提交"}})
+		"rev": before["rev"], "form": map[string]any{"summary": "第二次提交"}})
 	if toast := j.toast(jLiaison, card); !strings.Contains(toast, "已报送") {
 		t.Errorf("second submit answered %q", toast)
 	}

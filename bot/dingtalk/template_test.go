@@ -141,10 +141,25 @@ func TestTemplatesAreOfficialExports(t *testing.T) {
 			t.Fatalf("%s: no ButtonList", tc.file)
 		}
 		for _, want := range []string{`"variable":"btn_1_action"`, `"name":"action"`, `"variable":"btn_6_params"`, `"name":"params"`,
-			`"content":"${btn_6_confirm}"`, `"actionType":"request"`, `"actionType":"confirm"`} {
+			`"variable":"rev","value":"","name":"rev"`, `"content":"${btn_6_confirm}"`, `"actionType":"request"`, `"actionType":"confirm"`} {
 			if !strings.Contains(string(buttons.Props), want) {
 				t.Errorf("%s: the buttons have no %s", tc.file, want)
 			}
+		}
+		// The clicker's result line shows only under the content it
+		// answered (toast_rev == rev).
+		var exps struct {
+			ExpList []struct {
+				Name       string `json:"name"`
+				ExpContent string `json:"expContent"`
+			} `json:"expList"`
+		}
+		_ = json.Unmarshal([]byte(export.EditorData), &exps)
+		if len(exps.ExpList) != 1 || exps.ExpList[0].Name != "toast_current" || exps.ExpList[0].ExpContent != "toast_rev == rev" {
+			t.Errorf("%s: expList %+v", tc.file, exps.ExpList)
+		}
+		if !strings.Contains(export.EditorData, `"op":"isTrue","variable":"toast_current"`) || !declared["toast_rev"] {
+			t.Errorf("%s: the result line is not tied to the card's rev", tc.file)
 		}
 		if !tc.form {
 			if tree.find("Form") != nil {
@@ -156,7 +171,7 @@ func TestTemplatesAreOfficialExports(t *testing.T) {
 		if f == nil {
 			t.Fatalf("%s: no Form", tc.file)
 		}
-		for _, want := range []string{`"variable":"form_action"`, `"variable":"form_params"`, `"variable":"form_status"`,
+		for _, want := range []string{`"variable":"form_action"`, `"variable":"form_params"`, `"variable":"form_status"`, `"name":"rev"`,
 			`"op":"isNotEmpty","variable":"form_action"`} {
 			if !strings.Contains(string(f.Props), want) {
 				t.Errorf("%s: the form has no %s", tc.file, want)

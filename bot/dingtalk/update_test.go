@@ -24,7 +24,7 @@ func formCard() *cards.Card {
 func submitBody(t *testing.T, outTrackID, user string, view map[string]string, form map[string]any) []byte {
 	t.Helper()
 	content, _ := json.Marshal(map[string]any{"cardPrivateData": map[string]any{"actionIds": []string{"form"},
-		"params": map[string]any{"action": view["form_action"], "params": view["form_params"], "form": form}}})
+		"params": map[string]any{"action": view["form_action"], "params": view["form_params"], "rev": view["rev"], "form": form}}})
 	body, _ := json.Marshal(map[string]any{"type": "actionCallback", "outTrackId": outTrackID, "userId": user, "userIdType": 1,
 		"spaceType": "IM_ROBOT", "spaceId": user, "content": string(content)})
 	return body
@@ -75,11 +75,19 @@ func TestSubmittedFormShowsItsResultAndNoInputs(t *testing.T) {
 			t.Errorf("%s sees the old card's button or section: %v", who, v)
 		}
 	}
-	if v := after.view("0420li"); v["toast"] != "进展已更新" {
-		t.Errorf("the clicker's result line %q", v["toast"])
+	if got := after.toastShown("0420li"); got != "进展已更新" {
+		t.Errorf("the clicker's result line %q", got)
 	}
-	if v := after.view("0420liu"); v["toast"] != "" {
-		t.Errorf("someone else sees the clicker's result line %q", v["toast"])
+	if got := after.toastShown("0420liu"); got != "" {
+		t.Errorf("someone else sees the clicker's result line %q", got)
+	}
+	// The card is redrawn later (another state change): the old result
+	// line no longer shows under the new content.
+	if err := b.adapter.UpdateCard(ctx, ref, &cards.Card{Title: "LB-2026-001 · 已销号", Tone: cards.ToneNeutral, Blocks: []cards.Block{cards.MD("已销号")}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := b.fake.card(ref.MessageID).toastShown("0420li"); got != "" {
+		t.Errorf("a stale result line under the redrawn card: %q", got)
 	}
 }
 
