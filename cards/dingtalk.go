@@ -441,9 +441,7 @@ func dingTalkMarkdown(c *Card, withLinks bool, o DingTalkMessageOptions) (title,
 					continue
 				}
 				actions = append(actions, DingTalkLink(btn.Text, cmd))
-				if len(typed) < 2 {
-					typed = append(typed, "“"+cmd+"”")
-				}
+				typed = append(typed, "“"+cmd+"”")
 			}
 		default:
 			if md := DingTalkBlockMarkdown(b); md != "" {
@@ -462,7 +460,7 @@ func dingTalkMarkdown(c *Card, withLinks bool, o DingTalkMessageOptions) (title,
 		tail.WriteString("\n\n**可发送**：" + strings.Join(typed, "　"))
 		hint = strings.TrimSpace("在群内发送请先 @" + DingTalkRobotName + "。" + o.Hint)
 	case len(typed) > 0:
-		hint = "点击即代您发送对应的命令；也可直接输入文字，如" + strings.Join(typed, "、") + "。发送“帮助”查看全部命令"
+		hint = "点击即代您发送对应的命令；也可直接输入：" + strings.Join(typed, "、") + "。发送“帮助”查看全部命令"
 	case unlinked == 0:
 		hint = ""
 	}

@@ -179,7 +179,7 @@ func TestDingTalkMarkdown(t *testing.T) {
 		t.Errorf("title %q", title)
 	}
 	for _, want := range []string{"#### 月报提醒", "2026-11", "请于 23 日前报送", "[说明](https://x.example/y)", "需填写：本月进展",
-		"[填报月报](dtmd://dingtalkclient/sendMessage?content=%E5%A1%AB%E6%8A%A5%E6%9C%88%E6%8A%A5)", "也可直接输入文字，如“填报月报”"} {
+		"[填报月报](dtmd://dingtalkclient/sendMessage?content=%E5%A1%AB%E6%8A%A5%E6%9C%88%E6%8A%A5)", "也可直接输入：“填报月报”"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("markdown lacks %q:\n%s", want, text)
 		}
