@@ -230,6 +230,11 @@ func (a *app) campaign(ctx context.Context, args []string) error {
 			return fmt.Errorf("campaign apply: %w (nothing was changed)", err)
 		}
 		fmt.Fprintf(a.stdout, "campaign %s applied: %s\n", f.Campaign.Key, res)
+		if c, err := a.store.CampaignByKey(ctx, f.Campaign.Key); err == nil {
+			if gap, err := handlers.CalendarGap(ctx, a.store, c); err == nil && len(gap) > 0 {
+				fmt.Fprintf(a.stdout, "warning: %s\n", handlers.CalendarGapText(gap))
+			}
+		}
 		return nil
 	case "group":
 		return a.campaignGroup(ctx, args[1:])
@@ -652,6 +657,9 @@ func (a *app) doctor(ctx context.Context) error {
 		check("campaign", false, "none applied (run zhenggai campaign apply -f FILE)")
 	} else {
 		check("campaign", true, fmt.Sprintf("%s (%s)", c.Name, c.Key))
+		if gap, err := handlers.CalendarGap(ctx, a.store, c); err == nil && len(gap) > 0 {
+			fmt.Fprintf(w, "[warn] calendar: %s\n", handlers.CalendarGapText(gap))
+		}
 	}
 	platforms := []string{}
 	for _, p := range []struct {

@@ -84,6 +84,8 @@ func (a *applier) apply(f *CampaignFile) error {
 			},
 			Digest:             store.DigestSettings{At: c.Digest.At.Value, WorkdaysOnly: c.Digest.WorkdaysOnly, Quiet: c.Digest.Quiet},
 			RequestAnswerHours: c.RequestAnswerHours,
+			Holidays:           dateStrings(c.Holidays),
+			Workdays:           dateStrings(c.Workdays),
 		},
 	}
 	if err := tx.UpsertCampaign(ctx, camp); err != nil {

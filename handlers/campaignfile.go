@@ -35,6 +35,11 @@ type CampaignDoc struct {
 	RequestAnswerHours int              `yaml:"request_answer_hours"`
 	Phases             []PhaseDoc       `yaml:"phases"`
 	Milestones         []MilestoneDoc   `yaml:"milestones"`
+	// Holidays and Workdays are days off and 调休 working days of State
+	// Council notices the calendar library does not carry (its tables end in
+	// 2027; workday.go).
+	Holidays []Date `yaml:"holidays"`
+	Workdays []Date `yaml:"workdays"`
 }
 
 // MonthlyReportDoc is campaign.monthly_report.
@@ -299,6 +304,7 @@ func ParseCampaignFile(name string, data []byte) (*CampaignFile, error) {
 	if c.RequestAnswerHours < 0 {
 		bad(1, "request_answer_hours must be positive")
 	}
+	checkCalendarDays(c, bad)
 	for i, p := range c.Phases {
 		if p.Name == "" {
 			bad(p.From.Line, "phase %d has no name", i+1)

@@ -238,7 +238,7 @@ func (h *handler) planDigests(ctx context.Context, run *bot.PlanRun) ([]bot.Outg
 		return nil, err
 	}
 	ds := e.c.Settings.Digest
-	if ds.WorkdaysOnly && !isWorkday(e.day) {
+	if ds.WorkdaysOnly && !e.cal.isWorkday(e.day) {
 		return nil, nil
 	}
 	d, err := loadDigestData(ctx, run.Store, e.c, run.Occurrence)

@@ -69,7 +69,7 @@ func requestCardFrom(q *store.EnterpriseRequest, msgs []*store.RequestMessage, c
 		{Label: "受理时间", Value: stamp(q.OpenedAt, loc), Short: true},
 	}
 	if q.State == store.RequestOpen && q.WaitingSince != nil {
-		due := addWorkingHours(*q.WaitingSince, answerHours(camp), loc)
+		due := addWorkingHours(calendarOf(camp), *q.WaitingSince, answerHours(camp), loc)
 		fields = append(fields, cards.Field{Label: "答复时限", Value: stamp(due, loc), Short: true})
 	}
 	if q.LedgerItemID != nil {

@@ -28,8 +28,8 @@ func answerHours(c *store.Campaign) int {
 }
 
 // addWorkingHours returns the instant at which hours working hours have
-// passed since start, in loc.
-func addWorkingHours(start time.Time, hours int, loc *time.Location) time.Time {
+// passed since start, in loc, on cal's workdays.
+func addWorkingHours(cal *calendar, start time.Time, hours int, loc *time.Location) time.Time {
 	if hours <= 0 {
 		return start
 	}
@@ -37,7 +37,7 @@ func addWorkingHours(start time.Time, hours int, loc *time.Location) time.Time {
 	t := start.In(loc)
 	for range 3700 { // ten years of days: a bound, never reached
 		y, m, d := t.Date()
-		if isWorkday(time.Date(y, m, d, 0, 0, 0, 0, time.UTC)) {
+		if cal.isWorkday(time.Date(y, m, d, 0, 0, 0, 0, time.UTC)) {
 			for _, sp := range workingSpans {
 				from := time.Date(y, m, d, sp[0]/60, sp[0]%60, 0, 0, loc)
 				to := time.Date(y, m, d, sp[1]/60, sp[1]%60, 0, 0, loc)

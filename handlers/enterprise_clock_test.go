@@ -22,7 +22,7 @@ func TestAddWorkingHours(t *testing.T) {
 		{"2026-09-30 17:00", 2, "2026-10-08 10:00"},
 	}
 	for _, c := range cases {
-		got := addWorkingHours(at(c.start[:10], c.start[11:]), c.hours, shanghai)
+		got := addWorkingHours(nil, at(c.start[:10], c.start[11:]), c.hours, shanghai)
 		if want := at(c.want[:10], c.want[11:]); !got.Equal(want) {
 			t.Errorf("%s + %dh = %s, want %s", c.start, c.hours, got.In(shanghai).Format(time.DateTime), c.want)
 		}

@@ -92,6 +92,7 @@ type planEnv struct {
 	run    *bot.PlanRun
 	c      *store.Campaign
 	day    time.Time // the occurrence's civil date in the campaign's zone
+	cal    *calendar // the campaign's workdays
 	units  []*store.Unit
 	byID   map[int64]*store.Unit
 	office *store.Unit
@@ -103,7 +104,7 @@ type planEnv struct {
 
 func newPlanEnv(ctx context.Context, run *bot.PlanRun) (*planEnv, error) {
 	c := run.Campaign
-	e := &planEnv{run: run, c: c, day: dayOf(run.Occurrence, c.Location()), byID: map[int64]*store.Unit{}}
+	e := &planEnv{run: run, c: c, day: dayOf(run.Occurrence, c.Location()), cal: calendarOf(c), byID: map[int64]*store.Unit{}}
 	var err error
 	if e.units, err = run.Store.Units(ctx, c.ID); err != nil {
 		return nil, err
@@ -201,7 +202,7 @@ func (h *handler) planReminders(ctx context.Context, run *bot.PlanRun) ([]bot.Ou
 	if err != nil {
 		return nil, err
 	}
-	if !isWorkday(e.day) {
+	if !e.cal.isWorkday(e.day) {
 		return nil, nil
 	}
 	reports := reportDuties(e.c, e.day)
@@ -219,7 +220,7 @@ func (h *handler) planReminders(ctx context.Context, run *bot.PlanRun) ([]bot.Ou
 	if err != nil {
 		return nil, err
 	}
-	mDuties := milestoneDuties(ms, e.day)
+	mDuties := milestoneDuties(e.cal, ms, e.day)
 	var mIDs []int64
 	for _, md := range mDuties {
 		mIDs = append(mIDs, md.m.ID)
@@ -230,7 +231,7 @@ func (h *handler) planReminders(ctx context.Context, run *bot.PlanRun) ([]bot.Ou
 			return nil, err
 		}
 	}
-	stages := itemStageDates(e.day)
+	stages := itemStageDates(e.cal, e.day)
 	var dates []time.Time
 	for _, sd := range stages {
 		dates = append(dates, sd...)
@@ -287,12 +288,13 @@ func reportPeriods(c *store.Campaign) (periods []string, dues []time.Time) {
 // reportDuties returns the monthly report reminders owed on day.
 func reportDuties(c *store.Campaign, day time.Time) []reportDuty {
 	periods, dues := reportPeriods(c)
+	cal := calendarOf(c)
 	var out []reportDuty
 	for i, p := range periods {
-		if k, ok := offsetOn(dues[i], c.Settings.MonthlyReport.RemindDaysBefore, day); ok {
+		if k, ok := offsetOn(cal, dues[i], c.Settings.MonthlyReport.RemindDaysBefore, day); ok {
 			out = append(out, reportDuty{period: p, due: dues[i], offset: k})
 		}
-		if nextWorkday(dues[i]).Equal(day) {
+		if cal.nextWorkday(dues[i]).Equal(day) {
 			out = append(out, reportDuty{period: p, due: dues[i], offset: -1, overdue: true})
 		}
 	}
@@ -301,13 +303,13 @@ func reportDuties(c *store.Campaign, day time.Time) []reportDuty {
 
 // offsetOn returns the smallest of offsets (days before due) whose reminder,
 // moved to a workday, lands on day.
-func offsetOn[T int | int32](due time.Time, offsets []T, day time.Time) (int, bool) {
+func offsetOn[T int | int32](cal *calendar, due time.Time, offsets []T, day time.Time) (int, bool) {
 	best, found := 0, false
 	for _, k := range offsets {
 		if k < 0 {
 			continue
 		}
-		if onOrBeforeWorkday(due.AddDate(0, 0, -int(k))).Equal(day) && (!found || int(k) < best) {
+		if cal.onOrBeforeWorkday(due.AddDate(0, 0, -int(k))).Equal(day) && (!found || int(k) < best) {
 			best, found = int(k), true
 		}
 	}
@@ -349,14 +351,14 @@ type milestoneDuty struct {
 	overdue bool
 }
 
-func milestoneDuties(ms []*store.Milestone, day time.Time) []milestoneDuty {
+func milestoneDuties(cal *calendar, ms []*store.Milestone, day time.Time) []milestoneDuty {
 	var out []milestoneDuty
 	for _, m := range ms {
 		due := civil(m.DueOn)
-		if k, ok := offsetOn(due, m.RemindDaysBefore, day); ok {
+		if k, ok := offsetOn(cal, due, m.RemindDaysBefore, day); ok {
 			out = append(out, milestoneDuty{m: m, offset: k})
 		}
-		if nextWorkday(due).Equal(day) {
+		if cal.nextWorkday(due).Equal(day) {
 			out = append(out, milestoneDuty{m: m, offset: -1, overdue: true})
 		}
 	}
@@ -403,26 +405,26 @@ const (
 var itemStages = []string{stageSoon, stageDue, stageLeader, stageOffice}
 
 // itemStageDay returns the day a stage of an item due on due is sent.
-func itemStageDay(stage string, due time.Time) time.Time {
+func itemStageDay(cal *calendar, stage string, due time.Time) time.Time {
 	switch stage {
 	case stageSoon:
-		return onOrBeforeWorkday(due.AddDate(0, 0, -itemSoonDays))
+		return cal.onOrBeforeWorkday(due.AddDate(0, 0, -itemSoonDays))
 	case stageDue:
-		return nextWorkday(due)
+		return cal.nextWorkday(due)
 	case stageLeader:
-		return addWorkdays(nextWorkday(due), 1)
+		return cal.addWorkdays(cal.nextWorkday(due), 1)
 	default:
-		return addWorkdays(nextWorkday(due), 3)
+		return cal.addWorkdays(cal.nextWorkday(due), 3)
 	}
 }
 
 // itemStageDates returns, per stage, the deadlines whose reminder of that
 // stage is sent on day.
-func itemStageDates(day time.Time) map[string][]time.Time {
+func itemStageDates(cal *calendar, day time.Time) map[string][]time.Time {
 	out := map[string][]time.Time{}
 	for x := day.AddDate(0, 0, -45); !x.After(day.AddDate(0, 0, itemSoonDays+30)); x = x.AddDate(0, 0, 1) {
 		for _, st := range itemStages {
-			if itemStageDay(st, x).Equal(day) {
+			if itemStageDay(cal, st, x).Equal(day) {
 				out[st] = append(out[st], x)
 			}
 		}

@@ -58,14 +58,14 @@ func (h *handler) planEnterpriseRequests(ctx context.Context, run *bot.PlanRun) 
 		return nil, err
 	}
 	for _, q := range qs {
-		due := addWorkingHours(*q.WaitingSince, hours, loc)
+		due := addWorkingHours(e.cal, *q.WaitingSince, hours, loc)
 		if run.Occurrence.Before(due) {
 			continue
 		}
 		key := fmt.Sprintf("ereq:%s:w%d", q.Number, q.WaitingSince.Unix())
 		owner := q.OwnerID
 		e.toPerson(&owner, key+":late", requestSubject(q), requestLateCard(q, due, hours, loc, false))
-		if due2 := addWorkingHours(*q.WaitingSince, 2*hours, loc); !run.Occurrence.Before(due2) {
+		if due2 := addWorkingHours(e.cal, *q.WaitingSince, 2*hours, loc); !run.Occurrence.Before(due2) {
 			e.toOffice(key+":office", requestLateCard(q, due2, hours, loc, true))
 		}
 	}

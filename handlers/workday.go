@@ -4,13 +4,17 @@ import (
 	"time"
 
 	"github.com/6tail/lunar-go/HolidayUtil"
+
+	"zhenggai/store"
 )
 
 // Workdays follow the official Chinese calendar: weekends and public
 // holidays are days off, and the 调休 weekends (2023-10-07/08 after National
 // Day) are working days. The tables come from lunar-go's HolidayUtil, which
-// carries the State Council's notices from 2001 to 2027; outside them only
-// weekends are days off.
+// carries the State Council's notices from 2001 to 2027 (libraryLastYear);
+// the campaign file adds the days of later notices (campaign.holidays and
+// campaign.workdays), which win over the library. Outside both only
+// weekends are days off, and doctor warns of a campaign that runs there.
 //
 // A "day" here is a civil date: midnight UTC of that date, whatever the
 // campaign's time zone (see dayOf).
@@ -28,8 +32,43 @@ func civil(t time.Time) time.Time {
 	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
 }
 
+// calendar is a campaign's working calendar: the library's tables and the
+// campaign file's own days off and 调休 workdays. The nil calendar is the
+// library alone.
+type calendar struct {
+	off, work map[time.Time]bool
+}
+
+// calendarOf returns c's calendar; nil (the library alone) when c declares
+// no days of its own.
+func calendarOf(c *store.Campaign) *calendar {
+	if c == nil || len(c.Settings.Holidays)+len(c.Settings.Workdays) == 0 {
+		return nil
+	}
+	cal := &calendar{off: map[time.Time]bool{}, work: map[time.Time]bool{}}
+	for _, list := range []struct {
+		days []string
+		into map[time.Time]bool
+	}{{c.Settings.Holidays, cal.off}, {c.Settings.Workdays, cal.work}} {
+		for _, s := range list.days {
+			if t, err := time.Parse(time.DateOnly, s); err == nil {
+				list.into[t] = true
+			}
+		}
+	}
+	return cal
+}
+
 // isWorkday reports whether day is a working day.
-func isWorkday(day time.Time) bool {
+func (cal *calendar) isWorkday(day time.Time) bool {
+	if cal != nil {
+		if cal.work[day] {
+			return true
+		}
+		if cal.off[day] {
+			return false
+		}
+	}
 	if h := HolidayUtil.GetHolidayByYmd(day.Year(), int(day.Month()), day.Day()); h != nil {
 		return h.IsWork()
 	}
@@ -39,8 +78,8 @@ func isWorkday(day time.Time) bool {
 
 // onOrBeforeWorkday returns day when it is a workday, else the workday
 // before it: where a reminder for a day off moves.
-func onOrBeforeWorkday(day time.Time) time.Time {
-	for i := 0; i < 30 && !isWorkday(day); i++ {
+func (cal *calendar) onOrBeforeWorkday(day time.Time) time.Time {
+	for i := 0; i < 30 && !cal.isWorkday(day); i++ {
 		day = day.AddDate(0, 0, -1)
 	}
 	return day
@@ -48,18 +87,30 @@ func onOrBeforeWorkday(day time.Time) time.Time {
 
 // nextWorkday returns the first workday strictly after day: where a notice
 // for "the day after" a deadline lands.
-func nextWorkday(day time.Time) time.Time {
+func (cal *calendar) nextWorkday(day time.Time) time.Time {
 	day = day.AddDate(0, 0, 1)
-	for i := 0; i < 30 && !isWorkday(day); i++ {
+	for i := 0; i < 30 && !cal.isWorkday(day); i++ {
 		day = day.AddDate(0, 0, 1)
 	}
 	return day
 }
 
 // addWorkdays returns the n-th workday after day (n >= 0; n = 0 is day).
-func addWorkdays(day time.Time, n int) time.Time {
+func (cal *calendar) addWorkdays(day time.Time, n int) time.Time {
 	for range n {
-		day = nextWorkday(day)
+		day = cal.nextWorkday(day)
 	}
 	return day
 }
+
+// libraryLastYear is the last year lunar-go's tables cover: the newest year
+// with a holiday in them.
+var libraryLastYear = func() int {
+	last := 0
+	for y := 2001; y < 2200; y++ {
+		if HolidayUtil.GetHolidaysByYear(y).Len() > 0 {
+			last = y
+		}
+	}
+	return last
+}()

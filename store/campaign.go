@@ -28,6 +28,10 @@ type CampaignSettings struct {
 	MonthlyReport      MonthlyReportSettings `json:"monthly_report"`
 	Digest             DigestSettings        `json:"digest"`
 	RequestAnswerHours int                   `json:"request_answer_hours"`
+	// Holidays and Workdays (2028-01-01) are days off and 调休 working days
+	// the campaign file declares beyond the calendar library's tables.
+	Holidays []string `json:"holidays,omitempty"`
+	Workdays []string `json:"workdays,omitempty"`
 }
 
 // Campaign is one 专项整治 with its calendar.
