@@ -100,3 +100,13 @@ type Doctor interface {
 type Addresser interface {
 	DirectTarget(userID string) Target
 }
+
+// FanOuter is an adapter whose send of a message to a group also delivers
+// it to other chats: WeCom app groups and DingTalk without card templates
+// send a card's interactive part 1:1 to the mentioned members. FanOut
+// returns the 1:1 target each mentioned user id will be sent to, none when
+// the send stays in the group. The delivery path uses it to keep one
+// message per person per chat (see OneCopyPerChat).
+type FanOuter interface {
+	FanOut(to Target, m *Message) map[string]Target
+}

@@ -212,9 +212,11 @@ func (s *Scheduler) runOccurrence(ctx context.Context, c *store.Campaign, name s
 
 // EnqueueKeyed writes keyed outgoing messages as deliveries in st's
 // transaction in one statement and returns the ids of those that are new (a
-// key queued before is dropped). Call Wake after the commit.
+// key queued before is dropped), one copy per person per chat
+// (OneCopyPerChat). Call Wake after the commit.
 func (b *Bot) EnqueueKeyed(ctx context.Context, st *store.Store, outs []Outgoing) ([]int64, error) {
 	now := b.clock.Now()
+	outs = b.OneCopyPerChat(outs)
 	ds := make([]*store.Delivery, 0, len(outs))
 	for _, o := range outs {
 		if o.Key == "" {

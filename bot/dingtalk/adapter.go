@@ -130,6 +130,7 @@ var (
 	_ bot.HealthReporter  = (*Adapter)(nil)
 	_ bot.Doctor          = (*Adapter)(nil)
 	_ bot.Addresser       = (*Adapter)(nil)
+	_ bot.FanOuter        = (*Adapter)(nil)
 )
 
 // New returns a DingTalk adapter.

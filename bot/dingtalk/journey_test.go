@@ -571,6 +571,16 @@ func (j *journey) remindersReachTheLiaison() {
 			j.t.Errorf("the links went to %+v, not the liaison's 1:1", got)
 		}
 	}
+	// One message per person per chat: the group's copy and her own.
+	direct := 0
+	for _, s := range j.sent()[m:] {
+		if s.user == jLiaison && strings.Contains(j.shows(jLiaison, s), "月报提醒") {
+			direct++
+		}
+	}
+	if direct != 1 {
+		j.t.Errorf("the liaison got the reminder %d times in her 1:1 chat, want once", direct)
+	}
 }
 
 // monthlyReport: the liaison opens the form from the reminder, submits it,

@@ -59,6 +59,23 @@ func (a *Adapter) sendMessage(ctx context.Context, to bot.Target, c *cards.Card,
 	return ref, nil
 }
 
+// FanOut reports the 1:1 chats a send to a group also reaches: without a
+// template for the card, each mentioned user's, when the card has actions
+// (sendMessage). With templates the card stays in the group.
+func (a *Adapter) FanOut(to bot.Target, m *bot.Message) map[string]bot.Target {
+	if to.ChatID == "" || m.Card == nil || m.File != nil || !cards.DingTalkHasActions(m.Card) {
+		return nil
+	}
+	if tpl, _, _, err := a.renderFor(m.Card); err == nil && tpl != "" {
+		return nil
+	}
+	out := map[string]bot.Target{}
+	for _, u := range distinct(m.Mentions) {
+		out[u] = a.DirectTarget(u)
+	}
+	return out
+}
+
 // distinct returns users once each, in order, without empty ones.
 func distinct(users []string) []string {
 	seen := map[string]bool{}
