@@ -22,13 +22,17 @@
 // dispatched under a 1.8 s budget and answered with the reply's card (the
 // clicker's view) and the toast as the clicker's private result line; then,
 // outside the callback, everyone's copy is updated with
-// PUT /v1.0/card/instances.
+// PUT /v1.0/card/instances (in a group only for a submitted form: a
+// button there changes the clicker's view). Updates carry every variable
+// the template binds, since DingTalk merges them by key.
 //
 // Sending is hand-written HTTP to the v1.0 API (the SDK has none): an
 // access token cached and renewed early or when refused,
 // robot/groupMessages/send and robot/oToMessages/batchSend (throttled
 // recipients are retried later, invalid ones fail for good with the
 // reason), card/instances/createAndDeliver, and media upload for files.
-// Without template ids cards go out as markdown or ActionCard messages and
-// forms become dialogs (Forms reports false).
+// Without template ids cards go out as markdown messages whose actions are
+// dtmd links sending the buttons' commands in 1:1 chats; a group gets the
+// notice with the commands as text and the mentioned users the links 1:1
+// (FanOut); forms become dialogs (Forms reports false), in the 1:1 chat.
 package dingtalk

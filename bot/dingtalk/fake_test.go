@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -52,6 +53,9 @@ type fakeCard struct {
 	Space    string
 	Public   map[string]string
 	Private  map[string]map[string]string
+	// Answered is what a callback's answer showed the clicker, until the
+	// next update of everyone's copy.
+	Answered map[string]map[string]string
 	// Touched orders the cards by their last change.
 	Touched int
 }
@@ -60,6 +64,9 @@ type fakeCard struct {
 func (c *fakeCard) view(user string) map[string]string {
 	out := map[string]string{}
 	for k, v := range c.Public {
+		out[k] = v
+	}
+	for k, v := range c.Answered[user] {
 		out[k] = v
 	}
 	for k, v := range c.Private[user] {
@@ -109,8 +116,17 @@ func (f *fakeDingTalk) applyUpdate(outTrackID, user string, body map[string]any)
 	opts, _ := body["cardUpdateOptions"].(map[string]any)
 	byKey, _ := opts["updateCardDataByKey"].(bool)
 	privByKey, _ := opts["updatePrivateDataByKey"].(bool)
+	// A callback's answer (user set) changes the clicker's view only, as
+	// DingTalk documents; the update API changes everyone's.
 	if pm := paramMap(body["cardData"]); pm != nil {
-		c.Public = mergeParams(c.Public, pm, byKey)
+		if user != "" {
+			c.Answered[user] = mergeParams(c.Answered[user], pm, true)
+		} else {
+			c.Public = mergeParams(c.Public, pm, byKey)
+			for u := range c.Answered {
+				delete(c.Answered, u)
+			}
+		}
 	}
 	if pm := paramMap(body["userPrivateData"]); pm != nil && user != "" {
 		c.Private[user] = mergeParams(c.Private[user], pm, privByKey)
@@ -135,15 +151,13 @@ func (f *fakeDingTalk) card(outTrackID string) *fakeCard {
 	if c == nil {
 		return nil
 	}
-	cp := &fakeCard{Template: c.Template, Space: c.Space, Public: map[string]string{}, Private: map[string]map[string]string{}, Touched: c.Touched}
-	for k, v := range c.Public {
-		cp.Public[k] = v
-	}
+	cp := &fakeCard{Template: c.Template, Space: c.Space, Public: maps.Clone(c.Public), Private: map[string]map[string]string{},
+		Answered: map[string]map[string]string{}, Touched: c.Touched}
 	for u, m := range c.Private {
-		cp.Private[u] = map[string]string{}
-		for k, v := range m {
-			cp.Private[u][k] = v
-		}
+		cp.Private[u] = maps.Clone(m)
+	}
+	for u, m := range c.Answered {
+		cp.Answered[u] = maps.Clone(m)
 	}
 	return cp
 }
@@ -230,7 +244,7 @@ func newFake(t *testing.T) *fakeDingTalk {
 		}
 		f.touch++
 		f.cards[out] = &fakeCard{Template: tpl, Space: space, Public: mergeParams(nil, paramMap(c.Body["cardData"]), false),
-			Private: map[string]map[string]string{}, Touched: f.touch}
+			Private: map[string]map[string]string{}, Answered: map[string]map[string]string{}, Touched: f.touch}
 		f.mu.Unlock()
 		b, _ := json.Marshal(map[string]any{"success": true, "result": map[string]any{
 			"outTrackId":     c.Body["outTrackId"],

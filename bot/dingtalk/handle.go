@@ -58,8 +58,10 @@ type cardParamData struct {
 // handleCard dispatches a card callback within the answer budget and
 // returns the clicker's view: the reply's card replaces the card's data by
 // key, and its toast becomes the clicker's private result line. DingTalk
-// shows a callback's answer to the clicker only, so when the reply has a
-// card, everyone's copy is updated a moment later through the update API.
+// shows a callback's answer to the clicker only; in a 1:1 chat, and for a
+// form submitted in a group, the card is then updated for everyone a
+// moment later through the update API. A form the clicked card cannot hold
+// is sent as a new card, from a group to the clicker's 1:1 chat.
 func (a *Adapter) handleCard(ctx context.Context, d bot.Dispatcher, cb *cardCallback) (*cardResponse, error) {
 	ev, err := cardEvent(cb)
 	if err != nil {
@@ -85,17 +87,22 @@ func (a *Adapter) handleCard(ctx context.Context, d bot.Dispatcher, cb *cardCall
 		switch {
 		case err != nil || (r.HasForm && !isForm):
 			// The clicked card cannot show this one: send it as a new
-			// message to where the click came from.
+			// message to where the click came from, a form from a group
+			// to the clicker's 1:1 chat (it is his to fill in).
 			to := bot.Target{Platform: bot.DingTalk, ChatID: ev.Chat.ID}
-			if to.ChatID == "" {
+			toast := "已发送新的卡片，请在其中继续操作"
+			if to.ChatID == "" || (err == nil && r.HasForm) {
 				to = a.DirectTarget(ev.Sender.ID)
+			}
+			if to.ChatID == "" && ev.Chat.ID != "" {
+				toast = "已在与整改助手的单聊中发送，请在单聊中继续"
 			}
 			a.later(func(ctx context.Context) error {
 				_, err := a.Send(ctx, to, &bot.Message{Card: reply.Card})
 				return err
 			})
 			if reply.Toast == "" {
-				reply.Toast, reply.ToastKind = "已发送新的卡片，请在其中继续操作", "info"
+				reply.Toast, reply.ToastKind = toast, "info"
 			}
 		default:
 			// Every key the template binds, so that what the new card
@@ -103,7 +110,14 @@ func (a *Adapter) handleCard(ctx context.Context, d bot.Dispatcher, cb *cardCall
 			params := publicParams(r.ParamsFor(isForm))
 			rev = params["rev"]
 			resp.CardData = &cardParamData{CardParamMap: params}
-			a.later(func(ctx context.Context) error { return a.putCard(ctx, cb.OutTrackID, params) })
+			// In a group a button's answer changes the clicker's view
+			// only: one member opening an item from the group's ledger
+			// must not turn everyone's ledger into that item, and what
+			// changes state is redrawn for everyone through the outbox.
+			// A submitted form is everyone's: nobody may see it open.
+			if ev.Chat.Kind != bot.Group || ev.Action.Form != nil {
+				a.later(func(ctx context.Context) error { return a.putCard(ctx, cb.OutTrackID, params) })
+			}
 		}
 	}
 	// The result line is the clicker's own: private data, which the

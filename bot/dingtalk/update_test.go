@@ -121,3 +121,64 @@ func TestUpdateCardSendsEveryBoundKey(t *testing.T) {
 		t.Errorf("an unused button slot was left out: %v", pm)
 	}
 }
+
+// clickBody is the card callback of a button click on outTrackID in the
+// group chat.
+func clickBody(outTrackID, user, chat string, view map[string]string) []byte {
+	content, _ := json.Marshal(map[string]any{"cardPrivateData": map[string]any{"actionIds": []string{"btn_1"},
+		"params": map[string]any{"action": view["btn_1_action"], "params": view["btn_1_params"], "rev": view["rev"]}}})
+	body, _ := json.Marshal(map[string]any{"type": "actionCallback", "outTrackId": outTrackID, "userId": user, "userIdType": 1,
+		"spaceType": "IM_GROUP", "spaceId": chat, "content": string(content)})
+	return body
+}
+
+// TestGroupClickChangesTheClickersViewOnly: in a group, a member opening
+// an item from the group's ledger sees the item; the others keep the
+// ledger. A form asked from a group card goes to the clicker's 1:1 chat.
+func TestGroupClickChangesTheClickersViewOnly(t *testing.T) {
+	t.Parallel()
+	b := setupHTTP(t, func(o *Options) { o.CardTemplateID, o.FormTemplateID = "tpl-card.schema", "tpl-form.schema" })
+	ledger := &cards.Card{Title: "专项整治工作台账 · 灵宝市交通运输局", Blocks: []cards.Block{cards.MD("在办 1 项"),
+		cards.ButtonsBlock(cards.Button{Text: "办理 LB-2026-001", Action: "item.show", Params: map[string]string{"item": "11"}})}}
+	group := bot.Target{Platform: bot.DingTalk, ChatID: "cidGroupLingbao=="}
+	ref, err := b.adapter.Send(ctx, group, &bot.Message{Card: ledger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.rec.reply = func(ev *bot.Event) (*bot.Reply, error) {
+		return &bot.Reply{Card: &cards.Card{Title: "LB-2026-001 · 整改中", Blocks: []cards.Block{cards.MD("随意拦车")}}}, nil
+	}
+	view := b.fake.card(ref.MessageID).view("0420li")
+	w := b.postCard(t, clickBody(ref.MessageID, "0420li", group.ChatID, view), testTS, cardSign("card-secret", testTS))
+	var answer map[string]any
+	if err := json.Unmarshal(w.Body.Bytes(), &answer); err != nil || w.Code != http.StatusOK {
+		t.Fatalf("answer %d %s", w.Code, w.Body)
+	}
+	b.fake.applyUpdate(ref.MessageID, "0420li", answer)
+	b.adapter.Wait()
+	c := b.fake.card(ref.MessageID)
+	if got := c.view("0420li")["title"]; got != "LB-2026-001 · 整改中" {
+		t.Errorf("the clicker sees %q", got)
+	}
+	if got := c.view("0420liu")["title"]; got != ledger.Title {
+		t.Errorf("another member sees %q, not the group's ledger", got)
+	}
+	if puts := b.fake.callsTo("/v1.0/card/instances"); len(puts) != 0 {
+		t.Errorf("everyone's copy was updated: %+v", puts)
+	}
+
+	// A button whose answer is a form: the form goes to the clicker 1:1.
+	b.rec.reply = func(ev *bot.Event) (*bot.Reply, error) { return bot.CardReply(formCard()), nil }
+	w = b.postCard(t, clickBody(ref.MessageID, "0420liu", group.ChatID, c.view("0420liu")), testTS, cardSign("card-secret", testTS))
+	answer = nil
+	_ = json.Unmarshal(w.Body.Bytes(), &answer)
+	b.fake.applyUpdate(ref.MessageID, "0420liu", answer)
+	b.adapter.Wait()
+	created := b.fake.callsTo("/v1.0/card/instances/createAndDeliver")
+	if len(created) != 2 || created[1].Body["openSpaceId"] != "dtv1.card//IM_ROBOT.0420liu" || created[1].Body["cardTemplateId"] != "tpl-form.schema" {
+		t.Fatalf("the form went %+v", created)
+	}
+	if got := b.fake.card(ref.MessageID).toastShown("0420liu"); got != "已在与整改助手的单聊中发送，请在单聊中继续" {
+		t.Errorf("the clicker's result line %q", got)
+	}
+}
