@@ -146,6 +146,9 @@ func TestTemplatesAreOfficialExports(t *testing.T) {
 				t.Errorf("%s: the buttons have no %s", tc.file, want)
 			}
 		}
+		if strings.Contains(string(buttons.Props), `"iconType":"none"`) {
+			t.Errorf("%s: a button's iconType is none, which no official export uses", tc.file)
+		}
 		// The clicker's result line shows only under the content it
 		// answered (toast_rev == rev).
 		var exps struct {
