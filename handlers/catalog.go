@@ -22,7 +22,7 @@ func CardCatalog() []NamedCard {
 
 func helpSampleCards() []NamedCard {
 	c := &cards.Card{Title: "整改助手 · 使用帮助", Tone: cards.ToneInfo, Blocks: []cards.Block{
-		cards.MD("**台账**：查看本单位专项整治工作台账（群聊中请 @整改助手）\n**月报**：报送本月阶段性工作进展情况（每月23日前）"),
+		cards.MD("以下命令直接输入文字发送即可（群聊中请先 @整改助手）；卡片上按钮的文字也可以直接输入。\n**台账**：查看本单位专项整治工作台账\n**月报**：报送本月阶段性工作进展情况（每月23日前）"),
 	}}
 	return []NamedCard{{Name: "help", Card: c}}
 }
