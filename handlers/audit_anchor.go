@@ -14,7 +14,7 @@ import (
 )
 
 // scheduleAuditAnchor posts the audit chain's head once a day (at digest.at)
-// to the office's group chats and the log: copies of the chain's state kept
+// to the office's group chats (or, without one, its liaison) and the log: copies of the chain's state kept
 // outside the database, which `zhenggai audit verify --anchor` checks the
 // chain against. An insider who rewrites the audit log as the database's
 // owner can recompute every hash, but not the anchors already posted.
@@ -49,8 +49,8 @@ func (h *handler) planAuditAnchor(ctx context.Context, run *bot.PlanRun) ([]bot.
 		}
 		log.InfoContext(ctx, "Audit anchor", slog.String("anchor", head.String()), slog.Int64("rows", n),
 			slog.String("campaign", e.c.Key))
-		text = "【审计锚点】" + e.day.Format("2006年1月2日") + "审计日志共 " + strconv.FormatInt(n, 10) + " 条记录，校验通过。请留存下面一行，" +
-			"日后可用 zhenggai audit verify --anchor 核对审计日志未被改写：\n" + head.String()
+		text = "【审计锚点】" + e.day.Format("2006年1月2日") + "审计日志共 " + strconv.FormatInt(n, 10) + " 条记录，校验通过。" +
+			"本消息是审计日志在系统之外的留存凭证，请勿撤回或删除；系统管理员可用 zhenggai audit verify --anchor 核对日志未被改写：\n" + head.String()
 	}
 	if e.office == nil {
 		return nil, nil
@@ -62,6 +62,18 @@ func (h *handler) planAuditAnchor(ctx context.Context, run *bot.PlanRun) ([]bot.
 		}
 		e.out = append(e.out, bot.Outgoing{To: bot.Target{Platform: p, ChatID: ch.ExternalID},
 			Message: bot.Message{Text: text}, Key: key + ":c:" + ch.Platform + ":" + ch.ExternalID})
+	}
+	if len(e.out) == 0 && e.office.LiaisonID != nil {
+		// No office group on an enabled platform: its liaison keeps it.
+		if err := e.loadPeople(ctx, nil); err != nil {
+			return nil, err
+		}
+		id := *e.office.LiaisonID
+		if p := e.people[id]; p != nil {
+			if to, ok := e.run.Bot.TargetOf(e.accs[id]); ok {
+				e.out = append(e.out, bot.Outgoing{To: to, Message: bot.Message{Text: text}, Key: key + ":p:" + p.Key})
+			}
+		}
 	}
 	return e.out, nil
 }

@@ -69,3 +69,24 @@ func TestAuditAnchorPosted(t *testing.T) {
 		t.Fatalf("after an edit: %q", texts)
 	}
 }
+
+// TestAuditAnchorToLiaison: an office without a group chat gets the day's
+// anchor in its liaison's 1:1 chat.
+func TestAuditAnchorToLiaison(t *testing.T) {
+	ctx := context.Background()
+	st := storetest.TestStore(ctx, t)
+	f := newPlanFixture(t, ctx, st, "../deploy/campaigns/sanmenxia-2023.yaml")
+	if _, err := st.DB().Exec(ctx, `UPDATE chats SET active = false WHERE unit_id = $1`, f.unitID(t, "city-office")); err != nil {
+		t.Fatal(err)
+	}
+	keys := f.tick(t, at("2023-06-20", "09:00"))
+	texts := anchorTexts(t, st, keys)
+	if len(texts) != 1 || !strings.Contains(texts[0], "audit-anchor ") {
+		t.Fatalf("anchor messages: %q", texts)
+	}
+	for _, k := range keys {
+		if strings.HasPrefix(k, scheduleAuditAnchor+":") && !strings.HasSuffix(k, ":p:lu-xm") {
+			t.Errorf("anchor key %s is not the office liaison's", k)
+		}
+	}
+}
