@@ -645,6 +645,22 @@ func (a *app) doctor(ctx context.Context) error {
 	} else {
 		check("schema", true, fmt.Sprintf("version %d", v))
 	}
+	if a.cfg.MigrateDatabaseURL != "" && a.cfg.MigrateDatabaseURL != a.cfg.DatabaseURL {
+		if pool, err := store.Open(ctx, a.cfg.MigrateDatabaseURL); err != nil {
+			check("migrate role", false, err.Error())
+		} else {
+			r, err := store.New(pool).AuditRightsOfCurrentRole(ctx)
+			pool.Close()
+			switch {
+			case err != nil:
+				check("migrate role", false, err.Error())
+			case !r.Owner:
+				check("migrate role", false, r.Role+" does not own the tables: MIGRATE_DATABASE_URL must be the owner role")
+			default:
+				check("migrate role", true, r.Role+" owns the tables")
+			}
+		}
+	}
 	if r, err := a.store.AuditRightsOfCurrentRole(ctx); err == nil {
 		if r.Owner || r.Write {
 			// One URL for both roles: fine for the demo, not for production.
