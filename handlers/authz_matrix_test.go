@@ -67,6 +67,9 @@ type azWorld struct {
 	rated   *store.EnterpriseRequest // closed, rated satisfied
 	foreign *store.EnterpriseRequest // another enterprise's, owned by 王建国
 	code    string                   // a bind code of 何静
+	notice  *store.SupervisionNotice // 灵宝's 督办单 about item, issued
+	signed  *store.SupervisionNotice // signed, not answered
+	answerd *store.SupervisionNotice // answered, not closed
 }
 
 // azRow is one command or action and its expected cells.
@@ -121,6 +124,10 @@ var azMatrix = []azRow{
 		note: "liaisons do not see the status table: it is for those who chase the reports"},
 	{name: "摘要", text: "摘要", mark: azText(azLB), want: "YSYSYRB",
 		note: "every bureau person gets the digest of his own units and requests; the office the whole city's"},
+	{name: "督办", text: "督办 %item", mark: azText("签发督办单"), want: "NNNNYRB",
+		note: "only the office issues 督办单 (issue 21)"},
+	{name: "督办单", text: "督办单", mark: func(w *azWorld) string { return w.notice.Number }, want: "YSYSYRB",
+		note: "a unit's people see their units' 督办单, the office all"},
 	{name: "联系人", text: "联系人", mark: azText("刘宝山"), want: "NNNNNYB",
 		note: "联系人 and 我的诉求 are the contact's commands; people are pointed to 诉求"},
 	{name: "我的诉求", text: "我的诉求", mark: azOpenNumber, want: "NNNNNYB"},
@@ -177,6 +184,26 @@ var azMatrix = []azRow{
 	{name: "milestone.submit", params: azMilestone("lingbao"), write: true, mark: azText("已标记完成"), want: "YNYNYNB",
 		form: cards.Values{"note": {"系统已全部启用"}}},
 	{name: "digest.show", params: func(*azWorld) map[string]string { return map[string]string{} }, mark: azText(azLB), want: "YSYSYNB"},
+
+	// 督办单: the office issues and closes; only the unit's own people
+	// sign and answer (the office does not sign for a unit).
+	{name: "notice.form", params: func(w *azWorld) map[string]string { return map[string]string{"item": strconv.FormatInt(w.item.ID, 10)} },
+		mark: azText("签发督办单"), want: "NNNNYNB"},
+	{name: "notice.issue", write: true, mark: azText("已签发"), want: "NNNNYNB",
+		params: func(w *azWorld) map[string]string {
+			return map[string]string{"unit": "lingbao", "item": strconv.FormatInt(w.item.ID, 10)}
+		},
+		form: cards.Values{"colour": {store.NoticeRed}, "text": {"请报告整改情况"}, "due": {"2026-12-04"}}},
+	{name: "notice.show", params: func(w *azWorld) map[string]string { return noticeParams(w.notice) },
+		mark: func(w *azWorld) string { return w.notice.Number }, want: "YNYNYNB"},
+	{name: "notice.sign", params: func(w *azWorld) map[string]string { return noticeParams(w.notice) }, write: true,
+		mark: azText("已签收"), want: "YNYNNNB"},
+	{name: "notice.answer.form", params: func(w *azWorld) map[string]string { return noticeParams(w.signed) },
+		mark: azText("<text>"), want: "YNYNNNB"},
+	{name: "notice.answer.submit", params: func(w *azWorld) map[string]string { return noticeParams(w.signed) }, write: true,
+		form: cards.Values{"text": {"已约谈当事执法人员"}}, mark: azText("已答复"), want: "YNYNNNB"},
+	{name: "notice.close", params: func(w *azWorld) map[string]string { return noticeParams(w.answerd) }, write: true,
+		mark: azText("已办结"), want: "NNNNYNB"},
 
 	// Enterprise request actions: the paired leader and the office, and
 	// the enterprise's own contact for its ratings.
@@ -284,6 +311,30 @@ func (a *azFixture) build(t *testing.T) {
 		t.Fatal(err)
 	}
 	w.code = code.Code
+
+	// Three 督办单 about item: issued, signed, answered.
+	office := azAccounts[azOffice]
+	issue := func() *store.SupervisionNotice {
+		r := f.click(t, office, "notice.issue", map[string]string{"unit": "lingbao", "item": strconv.FormatInt(w.item.ID, 10)},
+			cards.Values{"colour": {store.NoticeYellow}, "text": {"请报告整改情况"}, "due": {"2026-12-04"}})
+		n, err := f.st.SupervisionNoticeByNumber(a.ctx, f.camp.ID, strings.Fields(r.Toast)[1])
+		if err != nil {
+			t.Fatalf("notice: %v (%s)", err, r.Toast)
+		}
+		return n
+	}
+	reload := func(n *store.SupervisionNotice) *store.SupervisionNotice {
+		x, err := f.st.SupervisionNoticeByID(a.ctx, n.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return x
+	}
+	w.notice, w.signed, w.answerd = issue(), issue(), issue()
+	f.click(t, liaison, "notice.sign", noticeParams(w.signed), nil)
+	f.click(t, liaison, "notice.sign", noticeParams(w.answerd), nil)
+	f.click(t, liaison, "notice.answer.submit", noticeParams(reload(w.answerd)), cards.Values{"text": {"已整改"}})
+	w.signed, w.answerd = reload(w.signed), reload(w.answerd)
 }
 
 // say sends text 1:1 without delivering: the matrix reads what the bot
@@ -354,7 +405,7 @@ func (a *azFixture) openOf(t *testing.T, account string) *store.EnterpriseReques
 // refusal itself) are left out of deliveries.
 var azTables = []string{"accounts", "audit_log", "audit_head", "bind_codes", "chats", "contacts", "counters", "dialogs",
 	"enterprise_requests", "enterprises", "files", "item_requests", "ledger_items", "milestone_submissions",
-	"monthly_reports", "pairings", "people", "progress_updates", "request_messages", "request_ratings", "unit_members", "units"}
+	"monthly_reports", "pairings", "people", "progress_updates", "request_messages", "request_ratings", "supervision_notices", "unit_members", "units"}
 
 // state is a digest of every row of azTables and of the deliveries not to
 // the asker.
@@ -665,6 +716,14 @@ func TestAuthorizationForgedAndStale(t *testing.T) {
 		{"closed enterprise request: close", azTry{user: leader, action: "ereq.close", params: params(w.unrated)}, "已办结", false},
 		{"open request: rated", azTry{user: contact, action: "ereq.rate", params: map[string]string{"request": id(w.open.ID), "rating": store.RatingSatisfied}}, "尚未办结", false},
 		{"rated request: rated again", azTry{user: contact, action: "ereq.rate", params: map[string]string{"request": id(w.rated.ID), "rating": store.RatingUnsatisfied}}, "已评价", false},
+
+		// 督办单: stale cards and forged ids.
+		{"answered notice: signed again", azTry{user: liaison, action: "notice.sign", params: noticeParams(w.answerd)}, "已答复", true},
+		{"older notice card: sign", azTry{user: liaison, action: "notice.sign", params: map[string]string{"notice": id(w.notice.ID), "v": "0"}}, msgNoticeStale, true},
+		{"issued notice: closed", azTry{user: azAccounts[azOffice], action: "notice.close", params: noticeParams(w.notice)}, "待签收", true},
+		{"bad notice id", azTry{user: liaison, action: "notice.sign", params: map[string]string{"notice": "abc"}}, "卡片参数有误", false},
+		{"missing notice", azTry{user: liaison, action: "notice.show", params: map[string]string{"notice": "999999"}}, msgNoticeGone, false},
+		{"other unit's notice: answered", azTry{user: azAccounts[azOtherLeader], action: "notice.answer.submit", params: noticeParams(w.signed), form: cards.Values{"text": {"越权"}}}, "灵宝市交通运输局", false},
 
 		// Anyone unknown: asked to bind, whatever he sends.
 		{"stranger: free text", azTry{user: azAccounts[azStranger], text: "你好，我要反映问题"}, "绑定 绑定码", false},

@@ -86,6 +86,8 @@ func (a *applier) apply(f *CampaignFile) error {
 			RequestAnswerHours: c.RequestAnswerHours,
 			Holidays:           dateStrings(c.Holidays),
 			Workdays:           dateStrings(c.Workdays),
+			Supervision: store.SupervisionSettings{SoonWorkdays: c.Supervision.Light.SoonWorkdays,
+				StallWorkdays: c.Supervision.Light.StallWorkdays},
 		},
 	}
 	if err := tx.UpsertCampaign(ctx, camp); err != nil {

@@ -33,6 +33,7 @@ type CampaignDoc struct {
 	MonthlyReport      MonthlyReportDoc `yaml:"monthly_report"`
 	Digest             DigestDoc        `yaml:"digest"`
 	RequestAnswerHours int              `yaml:"request_answer_hours"`
+	Supervision        SupervisionDoc   `yaml:"supervision"`
 	Phases             []PhaseDoc       `yaml:"phases"`
 	Milestones         []MilestoneDoc   `yaml:"milestones"`
 	// Holidays and Workdays are days off and 调休 working days of State
@@ -56,6 +57,18 @@ type DigestDoc struct {
 	At           ClockTime `yaml:"at"`
 	WorkdaysOnly bool      `yaml:"workdays_only"`
 	Quiet        bool      `yaml:"quiet"`
+}
+
+// SupervisionDoc is campaign.supervision (督查督办).
+type SupervisionDoc struct {
+	Light LightDoc `yaml:"light"`
+}
+
+// LightDoc is campaign.supervision.light: the 红黄绿灯's N and M, in
+// workdays.
+type LightDoc struct {
+	SoonWorkdays  int `yaml:"soon_workdays"`
+	StallWorkdays int `yaml:"stall_workdays"`
 }
 
 // PhaseDoc is one of campaign.phases.
@@ -305,6 +318,9 @@ func ParseCampaignFile(name string, data []byte) (*CampaignFile, error) {
 		bad(1, "request_answer_hours must be positive")
 	}
 	checkCalendarDays(c, bad)
+	if l := c.Supervision.Light; l.SoonWorkdays < 0 || l.SoonWorkdays > 60 || l.StallWorkdays < 0 || l.StallWorkdays > 120 {
+		bad(1, "supervision.light: soon_workdays must be 0..60 and stall_workdays 0..120 (0 means the default)")
+	}
 	for i, p := range c.Phases {
 		if p.Name == "" {
 			bad(p.From.Line, "phase %d has no name", i+1)

@@ -17,6 +17,7 @@ func CardCatalog() []NamedCard {
 	out = append(out, ledgerSampleCards()...)
 	out = append(out, reminderSampleCards()...)
 	out = append(out, enterpriseSampleCards()...)
+	out = append(out, supervisionSampleCards()...)
 	return out
 }
 

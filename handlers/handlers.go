@@ -26,6 +26,7 @@ func Register(rt *bot.Router, d Deps) {
 	h.registerLedger(rt)
 	h.registerReminders(rt)
 	h.registerEnterprise(rt)
+	h.registerSupervision(rt)
 	h.registerWords(rt)
 	rt.Fallback(h.fallback)
 }
@@ -56,6 +57,10 @@ func (h *handler) help(ctx context.Context, r *bot.Request) (*bot.Reply, error) 
 		}
 		if r.Roles.IsLeader() || r.Roles.Office {
 			lines = append(lines, "**待审批**：查看等待您审批的销号、延期申请", "**报送情况**：查看各单位月报报送情况")
+		}
+		lines = append(lines, "**督办单**：查看未办结的督办单（签收、答复）")
+		if r.Roles.Office {
+			lines = append(lines, "**督办 问题编号 / 单位 [月份]**：签发督办单")
 		}
 		lines = append(lines, "**摘要**：查看今日摘要")
 		pairs, err := h.leadsEnterprises(ctx, r)

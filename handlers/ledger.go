@@ -279,10 +279,10 @@ func ledgerCard(ctx context.Context, r *bot.Request, u *store.Unit, page int) (*
 	if err != nil {
 		return nil, err
 	}
-	return ledgerCardFrom(u, items, page, today(r)), nil
+	return ledgerCardFrom(u, items, page, today(r), lightRuleOf(r.Campaign), r.Campaign.Location()), nil
 }
 
-func ledgerCardFrom(u *store.Unit, items []*store.LedgerItem, page int, day time.Time) *cards.Card {
+func ledgerCardFrom(u *store.Unit, items []*store.LedgerItem, page int, day time.Time, lr lightRule, loc *time.Location) *cards.Card {
 	sortByUrgency(items, day)
 	var overdue, soon int
 	for _, it := range items {
@@ -312,7 +312,7 @@ func ledgerCardFrom(u *store.Unit, items []*store.LedgerItem, page int, day time
 	lo, hi := (page-1)*ledgerPageSize, min(page*ledgerPageSize, len(items))
 	var btns []cards.Button
 	for _, it := range items[lo:hi] {
-		c.Blocks = append(c.Blocks, cards.MD(itemLine(it, day)))
+		c.Blocks = append(c.Blocks, cards.MD(itemLine(it, day, lr.item(it, day, loc))))
 		btns = append(btns, cards.Button{Text: "办理 " + it.Number, Action: "item.show", Params: itemRef(it)})
 	}
 	if page > 1 {
@@ -340,8 +340,8 @@ func urgencyLabel(it *store.LedgerItem, day time.Time) string {
 }
 
 // itemLine is an item's entry on the ledger card.
-func itemLine(it *store.LedgerItem, day time.Time) string {
-	line := fmt.Sprintf("**%s** ｜ %s ｜ %s\n%s\n整改时限 %s（%s）", it.Number, it.Category, statusName(it.Status),
+func itemLine(it *store.LedgerItem, day time.Time, light LightReason) string {
+	line := fmt.Sprintf("**%s** ｜ %s ｜ %s ｜ %s\n%s\n整改时限 %s（%s）", it.Number, light.Light.Mark(), it.Category, statusName(it.Status),
 		shorten(it.Description, 60), civil(it.DueOn).Format(time.DateOnly), urgencyLabel(it, day))
 	if it.ResponsiblePerson != "" {
 		line += " · 责任人 " + it.ResponsiblePerson
@@ -445,7 +445,9 @@ func itemCard(ctx context.Context, r *bot.Request, it *store.LedgerItem, u *stor
 	if err != nil {
 		return nil, err
 	}
-	return itemCardFrom(it, u, ups, pending, people, today(r), r.Campaign.Location()), nil
+	c := itemCardFrom(it, u, ups, pending, people, today(r), r.Campaign.Location(), lightRuleOf(r.Campaign))
+	officeItemButtons(r, c, it)
+	return c, nil
 }
 
 func personName(people map[int64]*store.Person, id *int64) string {
@@ -458,7 +460,7 @@ func personName(people map[int64]*store.Person, id *int64) string {
 }
 
 func itemCardFrom(it *store.LedgerItem, u *store.Unit, ups []*store.ProgressUpdate, pending *store.ItemRequest,
-	people map[int64]*store.Person, day time.Time, loc *time.Location) *cards.Card {
+	people map[int64]*store.Person, day time.Time, loc *time.Location, lr lightRule) *cards.Card {
 	tone := cards.ToneInfo
 	switch {
 	case it.Status == store.ItemClosed:
@@ -482,6 +484,7 @@ func itemCardFrom(it *store.LedgerItem, u *store.Unit, ups []*store.ProgressUpda
 		{Label: "问题类别", Value: it.Category, Short: true},
 		{Label: "整改时限", Value: due, Short: true},
 		{Label: "整改状态", Value: statusName(it.Status), Short: true},
+		{Label: "红黄绿灯", Value: lr.item(it, day, loc).Label(), Short: true},
 	}
 	if it.ResponsibleLeader != "" || it.ResponsiblePerson != "" {
 		fields = append(fields, cards.Field{Label: "责任领导 / 责任人", Value: strings.Trim(it.ResponsibleLeader+" / "+it.ResponsiblePerson, " /"), Short: true})

@@ -57,14 +57,14 @@ func ledgerSampleCards() []NamedCard {
 	reports := map[int64]*store.MonthlyReport{lb.ID: report, ym.ID: {UnitID: ym.ID, Period: "2026-11", OnTime: false, SubmittedAt: now.Add(-time.Hour)}}
 
 	out := []NamedCard{
-		{"ledger", ledgerCardFrom(lb, items, 1, day)},
-		{"ledger-page-2", ledgerCardFrom(lb, items, 2, day)},
-		{"ledger-empty", ledgerCardFrom(lb, nil, 1, day)},
+		{"ledger", ledgerCardFrom(lb, items, 1, day, lightRuleOf(nil), loc)},
+		{"ledger-page-2", ledgerCardFrom(lb, items, 2, day, lightRuleOf(nil), loc)},
+		{"ledger-empty", ledgerCardFrom(lb, nil, 1, day, lightRuleOf(nil), loc)},
 		{"ledger-unit-picker", unitPickerCard("专项整治工作台账", "台账", []*store.Unit{lb, ym, ls}, "ledger.show")},
-		{"item", itemCardFrom(items[0], lb, ups, nil, people, day, loc)},
-		{"item-long-term", itemCardFrom(items[2], lb, nil, nil, people, day, loc)},
-		{"item-pending", itemCardFrom(items[3], lb, nil, closeReq, people, day, loc)},
-		{"item-closed", itemCardFrom(&closed, lb, ups, nil, people, day, loc)},
+		{"item", itemCardFrom(items[0], lb, ups, nil, people, day, loc, lightRuleOf(nil))},
+		{"item-long-term", itemCardFrom(items[2], lb, nil, nil, people, day, loc, lightRuleOf(nil))},
+		{"item-pending", itemCardFrom(items[3], lb, nil, closeReq, people, day, loc, lightRuleOf(nil))},
+		{"item-closed", itemCardFrom(&closed, lb, ups, nil, people, day, loc, lightRuleOf(nil))},
 		{"item-new-form", newItemFormCard(lb, "刘宝山", "李晓燕", d(30))},
 		{"item-progress-form", progressFormCard(items[0])},
 		{"item-close-form", closeFormCard(items[3])},

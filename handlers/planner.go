@@ -252,6 +252,9 @@ func (h *handler) planReminders(ctx context.Context, run *bot.PlanRun) ([]bot.Ou
 	e.planReports(reports, missingReports)
 	e.planMilestones(mDuties, missingMs)
 	e.planItems(stages, items)
+	if err := e.planNotices(ctx); err != nil {
+		return nil, err
+	}
 	return e.out, nil
 }
 

@@ -30,8 +30,17 @@ type CampaignSettings struct {
 	RequestAnswerHours int                   `json:"request_answer_hours"`
 	// Holidays and Workdays (2028-01-01) are days off and 调休 working days
 	// the campaign file declares beyond the calendar library's tables.
-	Holidays []string `json:"holidays,omitempty"`
-	Workdays []string `json:"workdays,omitempty"`
+	Holidays    []string            `json:"holidays,omitempty"`
+	Workdays    []string            `json:"workdays,omitempty"`
+	Supervision SupervisionSettings `json:"supervision,omitzero"`
+}
+
+// SupervisionSettings is the campaign file's supervision (督查督办): the
+// 红黄绿灯's N (a deadline within N workdays is yellow) and M (M workdays
+// without progress is yellow). Zero means the default.
+type SupervisionSettings struct {
+	SoonWorkdays  int `json:"soon_workdays,omitempty"`
+	StallWorkdays int `json:"stall_workdays,omitempty"`
 }
 
 // Campaign is one 专项整治 with its calendar.

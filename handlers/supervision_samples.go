@@ -1,0 +1,43 @@
+package handlers
+
+import (
+	"time"
+
+	"zhenggai/store"
+)
+
+// supervisionSampleCards returns one sample of every card the supervision
+// tools build, from fixed data, for CardCatalog.
+func supervisionSampleCards() []NamedCard {
+	loc := time.FixedZone("CST", 8*3600)
+	day := time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC)
+	now := time.Date(2026, 11, 26, 10, 0, 0, 0, loc)
+	lb := &store.Unit{ID: 2, Key: "lingbao", Name: "灵宝市交通运输局", Code: "LB"}
+	officeID, liaisonID := int64(1), int64(6)
+	people := map[int64]*store.Person{officeID: {ID: officeID, Name: "卢旭明"}, liaisonID: {ID: liaisonID, Name: "李晓燕"}}
+	it := &store.LedgerItem{ID: 11, UnitID: lb.ID, Number: "LB-2026-001", Description: "路政执法人员在G310线随意拦车检查，群众通过12328热线投诉。",
+		DueOn: day.AddDate(0, 0, -6), Status: store.ItemInProgress, Version: 3}
+	itemID := it.ID
+	issued := &store.SupervisionNotice{ID: 7, Number: "DB-2026-007", UnitID: lb.ID, ItemID: &itemID, Colour: store.NoticeRed,
+		Text: "LB-2026-001 已逾期 6 天。请于答复期限前报告整改情况及下一步措施。", ReplyDue: day.AddDate(0, 0, 5),
+		State: store.NoticeIssued, IssuedBy: &officeID, IssuedAt: now.Add(-time.Hour), Version: 1}
+	signedAt, answeredAt := now.Add(-30*time.Minute), now
+	answered := *issued
+	answered.State, answered.SignedBy, answered.SignedAt = store.NoticeAnswered, &liaisonID, &signedAt
+	answered.Answer, answered.AnsweredBy, answered.AnsweredAt = "已约谈当事执法人员，G310线检查点已撤除，整改报告附后。", &liaisonID, &answeredAt
+	report := &store.SupervisionNotice{ID: 8, Number: "DB-2026-008", UnitID: lb.ID, Period: "2026-11", Colour: store.NoticeBlue,
+		Text: "2026年11月月报尚未报送，请按时报送。", ReplyDue: day.AddDate(0, 0, 2), State: store.NoticeSigned,
+		IssuedBy: &officeID, IssuedAt: now, SignedBy: &liaisonID, SignedAt: &signedAt, Version: 2}
+	about := noticeAbout{unit: lb, item: it}
+	units := map[int64]*store.Unit{lb.ID: lb}
+	return []NamedCard{
+		{"notice-form", noticeFormCardFrom(about, LightReason{Light: LightRed, Reason: "已逾期 6 天"}, day)},
+		{"notice-issued", noticeCardFrom(issued, about, people, day, loc, false)},
+		{"notice-issued-office", noticeCardFrom(issued, about, people, day, loc, true)},
+		{"notice-answered-office", noticeCardFrom(&answered, about, people, day, loc, true)},
+		{"notice-report-signed", noticeCardFrom(report, noticeAbout{unit: lb, period: "2026-11"}, people, day, loc, false)},
+		{"notice-answer-form", noticeAnswerFormCard(report)},
+		{"notice-list", noticeListCard([]*store.SupervisionNotice{issued, report}, units, day)},
+		{"notice-escalation", noticeReminderCard(issued, lb, "sign", stageOffice, 4, day.AddDate(0, 0, 4))},
+	}
+}
