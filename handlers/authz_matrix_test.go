@@ -128,6 +128,10 @@ var azMatrix = []azRow{
 		note: "only the office issues 督办单 (issue 21)"},
 	{name: "督办单", text: "督办单", mark: func(w *azWorld) string { return w.notice.Number }, want: "YSYSYRB",
 		note: "a unit's people see their units' 督办单, the office all"},
+	{name: "签收", text: "签收 %notice", write: true, mark: azText("已签收"), want: "YNYNNRB"},
+	{name: "答复", text: "答复 %signed 已约谈当事执法人员", write: true, mark: azText("已答复"), want: "YNYNNRB"},
+	{name: "办结督办单", text: "办结督办单 %answerd", write: true, mark: azText("已办结"), want: "NNNNYRB"},
+	{name: "查看督办单", text: "查看督办单 %notice", mark: func(w *azWorld) string { return w.notice.Number }, want: "YNYNYRB"},
 	{name: "联系人", text: "联系人", mark: azText("刘宝山"), want: "NNNNNYB",
 		note: "联系人 and 我的诉求 are the contact's commands; people are pointed to 诉求"},
 	{name: "我的诉求", text: "我的诉求", mark: azOpenNumber, want: "NNNNNYB"},
@@ -554,7 +558,11 @@ func cloneValues(v cards.Values) cards.Values {
 
 // expand fills %item, %open and %code in a typed command.
 func (w *azWorld) expand(text string) string {
-	return strings.NewReplacer("%item", w.item.Number, "%pending", w.pending.Number, "%open", w.open.Number, "%code", w.code).Replace(text)
+	r := []string{"%item", w.item.Number, "%pending", w.pending.Number, "%open", w.open.Number, "%code", w.code}
+	if w.notice != nil {
+		r = append(r, "%notice", w.notice.Number, "%signed", w.signed.Number, "%answerd", w.answerd.Number)
+	}
+	return strings.NewReplacer(r...).Replace(text)
 }
 
 func TestAuthorizationMatrix(t *testing.T) {

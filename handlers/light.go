@@ -109,6 +109,7 @@ func (lr LightReason) Label() string {
 
 // lightRule is the campaign's N and M.
 type lightRule struct {
+	cal           *calendar
 	soonWorkdays  int // N: yellow when the deadline is within N workdays
 	stallWorkdays int // M: yellow after M workdays without progress
 }
@@ -125,15 +126,16 @@ func lightRuleOf(c *store.Campaign) lightRule {
 	if m := c.Settings.Supervision.StallWorkdays; m > 0 {
 		lr.stallWorkdays = m
 	}
+	lr.cal = calendarOf(c)
 	return lr
 }
 
 // workdaysAfter counts the workdays in (from, to]: 0 when to is not after
 // from.
-func workdaysAfter(from, to time.Time) int {
+func (cal *calendar) workdaysAfter(from, to time.Time) int {
 	n := 0
 	for d := from.AddDate(0, 0, 1); !d.After(to); d = d.AddDate(0, 0, 1) {
-		if isWorkday(d) {
+		if cal.isWorkday(d) {
 			n++
 		}
 		if n > 3700 {
@@ -152,7 +154,7 @@ func (lr lightRule) item(it *store.LedgerItem, day time.Time, loc *time.Location
 	if due.Before(day) {
 		return LightReason{Light: LightRed, Reason: countdown(due, day)}
 	}
-	if !due.After(addWorkdays(day, lr.soonWorkdays)) {
+	if !due.After(lr.cal.addWorkdays(day, lr.soonWorkdays)) {
 		return LightReason{Light: LightYellow, Reason: countdown(due, day)}
 	}
 	if it.Status == store.ItemCloseRequested {
@@ -163,7 +165,7 @@ func (lr lightRule) item(it *store.LedgerItem, day time.Time, loc *time.Location
 		last = *it.ProgressAt
 	}
 	if !last.IsZero() {
-		if n := workdaysAfter(dayOf(last, loc), day); n >= lr.stallWorkdays {
+		if n := lr.cal.workdaysAfter(dayOf(last, loc), day); n >= lr.stallWorkdays {
 			return LightReason{Light: LightYellow, Reason: fmt.Sprintf("%d 个工作日无进展", n)}
 		}
 	}
@@ -182,9 +184,10 @@ type reportState struct {
 // when it falls on a day off; a period is owed once that day has passed.
 func reportStateOf(c *store.Campaign, reported map[string]bool, day time.Time) reportState {
 	var st reportState
+	cal := calendarOf(c)
 	periods, dues := reportPeriods(c)
 	for i, p := range periods {
-		due := onOrBeforeWorkday(dues[i])
+		due := cal.onOrBeforeWorkday(dues[i])
 		if due.Before(day) {
 			if !reported[p] {
 				st.owed = append(st.owed, p)
@@ -219,7 +222,7 @@ func (lr lightRule) unit(items []*store.LedgerItem, rs reportState, day time.Tim
 		}
 	case red > 0:
 		out = LightReason{Light: LightRed, Reason: fmt.Sprintf("逾期问题 %d 项", red)}
-	case rs.open != "" && !rs.openDue.After(addWorkdays(day, lr.soonWorkdays)):
+	case rs.open != "" && !rs.openDue.After(lr.cal.addWorkdays(day, lr.soonWorkdays)):
 		out = LightReason{Light: LightYellow, Reason: periodLabel(rs.open) + "月报" + countdown(rs.openDue, day)}
 	case yellow > 0:
 		out = LightReason{Light: LightYellow, Reason: fmt.Sprintf("临期或滞后问题 %d 项", yellow)}
@@ -234,11 +237,11 @@ func (lr lightRule) request(q *store.EnterpriseRequest, c *store.Campaign, now t
 		return LightReason{Light: LightGreen, Reason: "无待答复"}
 	}
 	loc, hours := c.Location(), answerHours(c)
-	due := addWorkingHours(*q.WaitingSince, hours, loc)
+	due := addWorkingHours(lr.cal, *q.WaitingSince, hours, loc)
 	switch {
 	case now.After(due):
 		return LightReason{Light: LightRed, Reason: "已超过答复时限"}
-	case now.After(addWorkingHours(*q.WaitingSince, (hours+1)/2, loc)):
+	case now.After(addWorkingHours(lr.cal, *q.WaitingSince, (hours+1)/2, loc)):
 		return LightReason{Light: LightYellow, Reason: "答复时限过半"}
 	}
 	return LightReason{Light: LightGreen, Reason: "答复时限内"}

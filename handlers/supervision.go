@@ -36,6 +36,10 @@ func (h *handler) registerSupervision(rt *bot.Router) {
 	rt.Action("notice.answer.form", h.noticeAnswerForm)
 	rt.Action("notice.answer.submit", h.noticeAnswerSubmit)
 	rt.Action("notice.close", h.noticeClose)
+	rt.Command(h.typedNotice("签收", "notice.sign", h.noticeSign), "签收")
+	rt.Command(h.typedAnswer, "答复")
+	rt.Command(h.typedNotice("办结督办单", "notice.close", h.noticeClose), "办结督办单")
+	rt.Command(h.typedNotice("查看督办单", "notice.show", h.noticeShow), "查看督办单")
 }
 
 // Refusals of the supervision tools.
@@ -288,11 +292,11 @@ func (h *handler) noticeFormCard(ctx context.Context, r *bot.Request, a noticeAb
 	if err != nil {
 		return nil, err
 	}
-	return noticeFormCardFrom(a, light, today(r)), nil
+	return noticeFormCardFrom(a, light, today(r), calendarOf(r.Campaign)), nil
 }
 
 // noticeFormCardFrom is the issue form of what a is about, with its light.
-func noticeFormCardFrom(a noticeAbout, light LightReason, day time.Time) *cards.Card {
+func noticeFormCardFrom(a noticeAbout, light LightReason, day time.Time, cal *calendar) *cards.Card {
 	colour := colourOfLight(light)
 	days := 5
 	if colour == store.NoticeRed {
@@ -307,7 +311,7 @@ func noticeFormCardFrom(a noticeAbout, light LightReason, day time.Time) *cards.
 		cards.FormBlock(&cards.Form{Name: "notice_issue", Fields: []cards.FormField{
 			{Name: "colour", Label: "督办类别", Kind: cards.KindSelect, Required: true, Options: noticeColours, Default: colour},
 			{Name: "text", Label: "督办要求", Kind: cards.KindLongText, Required: true, MaxLen: 1000, Default: text},
-			{Name: "due", Label: "答复期限", Kind: cards.KindDate, Required: true, Default: addWorkdays(day, days).Format(cards.DateLayout)},
+			{Name: "due", Label: "答复期限", Kind: cards.KindDate, Required: true, Default: cal.addWorkdays(day, days).Format(cards.DateLayout)},
 		}, Submit: cards.Button{Text: "签发", Action: "notice.issue", Style: cards.StylePrimary, Params: a.params(),
 			Confirm: "确认签发督办单？签发后将发送给该单位联络人和领导。"}}),
 	}}
@@ -475,15 +479,15 @@ func noticeCardFrom(n *store.SupervisionNotice, a noticeAbout, people map[int64]
 	var btns []cards.Button
 	switch {
 	case office && n.State == store.NoticeAnswered:
-		btns = append(btns, cards.Button{Text: "办结", Action: "notice.close", Style: cards.StylePrimary, Params: noticeParams(n),
-			Confirm: "确认该督办单已办结？"})
+		btns = append(btns, cards.Button{Text: "办结督办单", Action: "notice.close", Style: cards.StylePrimary, Params: noticeParams(n),
+			Confirm: "确认该督办单已办结？", Command: "办结督办单 " + n.Number})
 	case !office && n.State == store.NoticeIssued:
-		btns = append(btns, cards.Button{Text: "签收", Action: "notice.sign", Style: cards.StylePrimary, Params: noticeParams(n)})
+		btns = append(btns, cards.Button{Text: "签收", Action: "notice.sign", Style: cards.StylePrimary, Params: noticeParams(n), Command: "签收 " + n.Number})
 	case !office && n.State == store.NoticeSigned:
-		btns = append(btns, cards.Button{Text: "答复", Action: "notice.answer.form", Style: cards.StylePrimary, Params: noticeParams(n)})
+		btns = append(btns, cards.Button{Text: "答复", Action: "notice.answer.form", Style: cards.StylePrimary, Params: noticeParams(n), Command: "答复 " + n.Number})
 	}
 	if a.item != nil {
-		btns = append(btns, cards.Button{Text: "查看问题 " + a.item.Number, Action: "item.show", Params: itemRef(a.item)})
+		btns = append(btns, cards.Button{Text: "办理 " + a.item.Number, Action: "item.show", Params: itemRef(a.item)})
 	}
 	if len(btns) > 0 {
 		c.Blocks = append(c.Blocks, cards.ButtonsBlock(btns...))
@@ -743,7 +747,7 @@ func noticeListCard(ns []*store.SupervisionNotice, units map[int64]*store.Unit, 
 		lines = append(lines, fmt.Sprintf("%d. **%s** %s督办 · %s · %s · 答复期限 %s（%s）", i+1, n.Number, colourName(n.Colour), name,
 			noticeStateNames[n.State], civil(n.ReplyDue).Format(time.DateOnly), countdown(n.ReplyDue, day)))
 		if i < 6 {
-			btns = append(btns, cards.Button{Text: n.Number, Action: "notice.show", Params: noticeParams(n)})
+			btns = append(btns, cards.Button{Text: n.Number, Action: "notice.show", Params: noticeParams(n), Command: "查看督办单 " + n.Number})
 		}
 	}
 	c.Blocks = append(c.Blocks, cards.MD(strings.Join(lines, "\n")), cards.ButtonsBlock(btns...))
@@ -760,6 +764,7 @@ func officeItemButtons(r *bot.Request, c *cards.Card, it *store.LedgerItem) {
 	if len(last.Buttons) == 0 || len(last.Buttons) >= 6 {
 		return
 	}
-	btn := cards.Button{Text: "督办", Action: "notice.form", Params: map[string]string{"item": strconv.FormatInt(it.ID, 10), "v": strconv.Itoa(it.Version)}}
+	btn := cards.Button{Text: "督办", Action: "notice.form", Params: map[string]string{"item": strconv.FormatInt(it.ID, 10), "v": strconv.Itoa(it.Version)},
+		Command: "督办 " + it.Number}
 	last.Buttons = append(last.Buttons[:len(last.Buttons)-1], btn, last.Buttons[len(last.Buttons)-1])
 }

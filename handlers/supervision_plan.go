@@ -35,7 +35,7 @@ func (e *planEnv) planNotices(ctx context.Context) error {
 		if u == nil {
 			continue
 		}
-		ladder, stage, late := noticeStage(n, e.c.Location(), e.day)
+		ladder, stage, late := noticeStage(e.cal, n, e.c.Location(), e.day)
 		if stage == "" {
 			continue
 		}
@@ -62,25 +62,25 @@ func (e *planEnv) planNotices(ctx context.Context) error {
 
 // noticeStage returns which ladder ("sign" or "reply") and stage of a
 // notice fall on day, and how many days late it is; stage "" when none.
-func noticeStage(n *store.SupervisionNotice, loc *time.Location, day time.Time) (ladder, stage string, late int) {
+func noticeStage(cal *calendar, n *store.SupervisionNotice, loc *time.Location, day time.Time) (ladder, stage string, late int) {
 	reply := civil(n.ReplyDue)
 	if reply.Before(day) {
 		for _, st := range []string{stageDue, stageLeader, stageOffice} {
-			if itemStageDay(st, reply).Equal(day) {
+			if itemStageDay(cal, st, reply).Equal(day) {
 				return "reply", st, int(day.Sub(reply).Hours() / 24)
 			}
 		}
 		return "", "", 0
 	}
 	if n.State == store.NoticeSigned {
-		if itemStageDay(stageSoon, reply).Equal(day) && !reply.Equal(day) {
+		if itemStageDay(cal, stageSoon, reply).Equal(day) && !reply.Equal(day) {
 			return "reply", stageSoon, 0
 		}
 		return "", "", 0
 	}
 	issued := dayOf(n.IssuedAt, loc)
 	for _, st := range []string{stageDue, stageLeader, stageOffice} {
-		if itemStageDay(st, issued).Equal(day) {
+		if itemStageDay(cal, st, issued).Equal(day) {
 			return "sign", st, int(day.Sub(issued).Hours() / 24)
 		}
 	}
@@ -116,6 +116,7 @@ func noticeReminderCard(n *store.SupervisionNotice, u *store.Unit, ladder, stage
 	return &cards.Card{Title: title, Subtitle: u.Name, Tone: cards.ToneDanger, Blocks: []cards.Block{
 		cards.MD(lead),
 		cards.MD("**督办要求**：" + truncate(n.Text, 200)),
-		cards.ButtonsBlock(cards.Button{Text: "查看督办单", Action: "notice.show", Style: cards.StylePrimary, Params: noticeParams(n)}),
+		cards.ButtonsBlock(cards.Button{Text: "查看督办单", Action: "notice.show", Style: cards.StylePrimary, Params: noticeParams(n),
+			Command: "查看督办单 " + n.Number}),
 	}}
 }

@@ -31,7 +31,7 @@ func supervisionSampleCards() []NamedCard {
 	about := noticeAbout{unit: lb, item: it}
 	units := map[int64]*store.Unit{lb.ID: lb}
 	return []NamedCard{
-		{"notice-form", noticeFormCardFrom(about, LightReason{Light: LightRed, Reason: "已逾期 6 天"}, day)},
+		{"notice-form", noticeFormCardFrom(about, LightReason{Light: LightRed, Reason: "已逾期 6 天"}, day, nil)},
 		{"notice-issued", noticeCardFrom(issued, about, people, day, loc, false)},
 		{"notice-issued-office", noticeCardFrom(issued, about, people, day, loc, true)},
 		{"notice-answered-office", noticeCardFrom(&answered, about, people, day, loc, true)},

@@ -127,7 +127,7 @@ func TestSupervisionNoticeLife(t *testing.T) {
 	if len(office) != 1 {
 		t.Fatalf("office got %d", len(office))
 	}
-	wantContains(t, "office told of the answer", sentText(office[0]), "已答复督办单", "已约谈当事执法人员", "（附件已存档）", "[办结]")
+	wantContains(t, "office told of the answer", sentText(office[0]), "已答复督办单", "已约谈当事执法人员", "（附件已存档）", "[办结督办单]")
 
 	// Only the office closes.
 	if r, _ := f.h.Click(lgLeader, "", "notice.close", noticeParams(n), nil); r == nil || r.ToastKind != "error" {
@@ -181,6 +181,16 @@ func TestSupervisionNoticeUnitAndReport(t *testing.T) {
 	n, err := f.st.SupervisionNoticeByNumber(f.ctx, f.camp.ID, "DB-2026-001")
 	if err != nil || n.Period != "2026-10" || n.ItemID != nil {
 		t.Fatalf("report notice: %+v %v", n, err)
+	}
+
+	// Typed labels without a number: the asker's only notice waiting.
+	f.h.Deliver()
+	wantContains(t, "typed 签收", sentText(f.say(t, lgLiaison, "", "签收")[0]), "已签收督办单 DB-2026-001")
+	wantContains(t, "typed 签收 again", sentText(f.say(t, lgLiaison, "", "签收")[0]), "没有需要签收的督办单")
+	wantContains(t, "typed 答复", sentText(sentTo(f.say(t, lgLiaison, "", "答复 已于11月27日补报"), lgLiaison)[0]), "已答复")
+	wantContains(t, "typed 办结督办单", sentText(sentTo(f.say(t, lgOffice, "", "办结督办单"), lgOffice)[0]), "已办结")
+	if got := strings.Join(f.auditActions(t, "supervision_notice", n.ID), ","); got != "issue,sign,answer,close" {
+		t.Errorf("audit: %s", got)
 	}
 }
 

@@ -57,6 +57,11 @@ var commandActions = map[string][]string{
 	"办结":     {"ereq.close"},
 	"转为台账问题": {"ereq.to_item"},
 	"标记已完成":  {"milestone.form"},
+	"督办":     {"notice.form"},
+	"签收":     {"notice.sign"},
+	"答复":     {"notice.answer.form", "notice.answer.submit"},
+	"办结督办单":  {"notice.close"},
+	"查看督办单":  {"notice.show"},
 	"上一页":    {"ledger.show"},
 	"下一页":    {"ledger.show"},
 }
