@@ -109,16 +109,29 @@ func (b *AuditBreak) Error() string {
 // rows deleted), or a row whose hash is not the one an anchor recorded (the
 // chain was rewritten, every later hash recomputed, after the anchor was
 // taken).
+//
+// The rows and the head are read in one statement, so one snapshot: rows
+// appended meanwhile are not mistaken for a broken head.
 func (s *Store) VerifyAudit(ctx context.Context, anchors ...AuditAnchor) (int64, error) {
+	n, grew, err := s.verifyAudit(ctx, anchors)
+	if grew {
+		// The chain was empty when read and has rows now: read it again.
+		n, _, err = s.verifyAudit(ctx, anchors)
+	}
+	return n, err
+}
+
+func (s *Store) verifyAudit(ctx context.Context, anchors []AuditAnchor) (int64, bool, error) {
 	anchors = slices.Clone(anchors)
 	slices.SortFunc(anchors, func(a, b AuditAnchor) int { return cmp.Compare(a.ID, b.ID) })
 	rows, err := s.db.Query(ctx, `
 		SELECT id, at, person_id, platform, account, message_id, entity, entity_id, action, old, new,
-		       prev_hash, hash
+		       prev_hash, hash,
+		       (SELECT last_id FROM audit_head), (SELECT last_hash FROM audit_head)
 		FROM audit_log
 		ORDER BY id`)
 	if err != nil {
-		return 0, wrap("verify audit", err)
+		return 0, false, wrap("verify audit", err)
 	}
 	defer rows.Close()
 	var (
@@ -126,6 +139,8 @@ func (s *Store) VerifyAudit(ctx context.Context, anchors ...AuditAnchor) (int64,
 		lastID   int64
 		lastHash = []byte{}
 		good     int64 // the last anchor passed
+		head     AuditAnchor
+		haveHead bool
 	)
 	// checkAnchors checks and drops the anchors at or before row upTo; the
 	// chain has been walked to lastID, whose hash is lastHash.
@@ -147,38 +162,44 @@ func (s *Store) VerifyAudit(ctx context.Context, anchors ...AuditAnchor) (int64,
 		var e AuditEntry
 		var prev, hash []byte
 		if err := rows.Scan(&e.ID, &e.At, &e.PersonID, &e.Platform, &e.Account, &e.MessageID, &e.Entity, &e.EntityID,
-			&e.Action, &e.Old, &e.New, &prev, &hash); err != nil {
-			return n, wrap("verify audit", err)
+			&e.Action, &e.Old, &e.New, &prev, &hash, &head.ID, &head.Hash); err != nil {
+			return n, false, wrap("verify audit", err)
 		}
+		haveHead = true
 		if br := checkAnchors(e.ID - 1); br != nil {
-			return n, br
+			return n, false, br
 		}
 		if !bytes.Equal(prev, lastHash) {
-			return n, &AuditBreak{ID: e.ID, Reason: fmt.Sprintf("its previous hash does not match row %d (a row was deleted or inserted)", lastID)}
+			return n, false, &AuditBreak{ID: e.ID, Reason: fmt.Sprintf("its previous hash does not match row %d (a row was deleted or inserted)", lastID)}
 		}
 		if !bytes.Equal(hash, AuditRowHash(&e, prev)) {
-			return n, &AuditBreak{ID: e.ID, Reason: "its content does not match its hash (the row was altered)"}
+			return n, false, &AuditBreak{ID: e.ID, Reason: "its content does not match its hash (the row was altered)"}
 		}
 		lastID, lastHash = e.ID, hash
 		n++
 	}
 	if err := rows.Err(); err != nil {
-		return n, wrap("verify audit", err)
+		return n, false, wrap("verify audit", err)
 	}
 	if br := checkAnchors(lastID); br != nil {
-		return n, br
+		return n, false, br
 	}
 	if len(anchors) > 0 {
-		return n, &AuditBreak{ID: anchors[0].ID, Reason: fmt.Sprintf("the anchor names row %d but the chain ends at row %d (rows were deleted)", anchors[0].ID, lastID)}
+		return n, false, &AuditBreak{ID: anchors[0].ID, Reason: fmt.Sprintf("the anchor names row %d but the chain ends at row %d (rows were deleted)", anchors[0].ID, lastID)}
 	}
-	head, err := s.AuditHead(ctx)
-	if err != nil {
-		return n, err
+	if !haveHead {
+		var err error
+		if head, err = s.AuditHead(ctx); err != nil {
+			return n, false, err
+		}
+		if head.ID != 0 && n == 0 {
+			return n, true, nil
+		}
 	}
 	if head.ID != lastID || !bytes.Equal(head.Hash, lastHash) {
-		return n, &AuditBreak{ID: head.ID, Reason: fmt.Sprintf("the chain's head names row %d but the last row is %d (rows were deleted)", head.ID, lastID)}
+		return n, false, &AuditBreak{ID: head.ID, Reason: fmt.Sprintf("the chain's head names row %d but the last row is %d (rows were deleted)", head.ID, lastID)}
 	}
-	return n, nil
+	return n, false, nil
 }
 
 // ReadAuditAnchors reads anchors one a line, as the scheduler posts them
