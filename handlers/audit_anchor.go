@@ -32,7 +32,7 @@ func (h *handler) planAuditAnchor(ctx context.Context, run *bot.PlanRun) ([]bot.
 	log := cmp.Or(h.deps.Logger, slog.Default())
 	key := scheduleAuditAnchor + ":" + e.c.Key + ":" + e.day.Format(time.DateOnly)
 	var text string
-	n, err := run.Store.VerifyAudit(ctx)
+	n, head, err := run.Store.VerifiedHead(ctx)
 	var br *store.AuditBreak
 	switch {
 	case errors.As(err, &br):
@@ -43,10 +43,6 @@ func (h *handler) planAuditAnchor(ctx context.Context, run *bot.PlanRun) ([]bot.
 	case err != nil:
 		return nil, err
 	default:
-		head, err := run.Store.AuditHead(ctx)
-		if err != nil {
-			return nil, err
-		}
 		log.InfoContext(ctx, "Audit anchor", slog.String("anchor", head.String()), slog.Int64("rows", n),
 			slog.String("campaign", e.c.Key))
 		text = "【审计锚点】" + e.day.Format("2006年1月2日") + "审计日志共 " + strconv.FormatInt(n, 10) + " 条记录，校验通过。" +

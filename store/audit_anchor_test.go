@@ -226,3 +226,17 @@ func TestAuditVerifyWhileAppending(t *testing.T) {
 		verified++
 	}
 }
+
+func TestVerifiedHead(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st := storetest.TestStore(ctx, t)
+	if n, h, err := st.VerifiedHead(ctx); err != nil || n != 0 || h.ID != 0 || h.String() != "audit-anchor 0 " {
+		t.Fatalf("empty chain: %d, %v, %v", n, h, err)
+	}
+	appendRows(ctx, t, st, 3)
+	n, h, err := st.VerifiedHead(ctx)
+	if want, _ := st.AuditHead(ctx); err != nil || n != 3 || h.String() != want.String() {
+		t.Fatalf("got %d, %v, %v; head %v", n, h, err, want)
+	}
+}

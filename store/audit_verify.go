@@ -113,15 +113,23 @@ func (b *AuditBreak) Error() string {
 // The rows and the head are read in one statement, so one snapshot: rows
 // appended meanwhile are not mistaken for a broken head.
 func (s *Store) VerifyAudit(ctx context.Context, anchors ...AuditAnchor) (int64, error) {
-	n, grew, err := s.verifyAudit(ctx, anchors)
-	if grew {
-		// The chain was empty when read and has rows now: read it again.
-		n, _, err = s.verifyAudit(ctx, anchors)
-	}
+	n, _, err := s.VerifiedHead(ctx, anchors...)
 	return n, err
 }
 
-func (s *Store) verifyAudit(ctx context.Context, anchors []AuditAnchor) (int64, bool, error) {
+// VerifiedHead verifies the chain as VerifyAudit does and returns, with the
+// number of rows, the head it verified: the anchor to publish (reading the
+// head after verifying could name a row appended since, never checked).
+func (s *Store) VerifiedHead(ctx context.Context, anchors ...AuditAnchor) (int64, AuditAnchor, error) {
+	n, head, grew, err := s.verifyAudit(ctx, anchors)
+	if grew {
+		// The chain was empty when read and has rows now: read it again.
+		n, head, _, err = s.verifyAudit(ctx, anchors)
+	}
+	return n, head, err
+}
+
+func (s *Store) verifyAudit(ctx context.Context, anchors []AuditAnchor) (int64, AuditAnchor, bool, error) {
 	anchors = slices.Clone(anchors)
 	slices.SortFunc(anchors, func(a, b AuditAnchor) int { return cmp.Compare(a.ID, b.ID) })
 	rows, err := s.db.Query(ctx, `
@@ -131,7 +139,7 @@ func (s *Store) verifyAudit(ctx context.Context, anchors []AuditAnchor) (int64, 
 		FROM audit_log
 		ORDER BY id`)
 	if err != nil {
-		return 0, false, wrap("verify audit", err)
+		return 0, AuditAnchor{}, false, wrap("verify audit", err)
 	}
 	defer rows.Close()
 	var (
@@ -163,43 +171,43 @@ func (s *Store) verifyAudit(ctx context.Context, anchors []AuditAnchor) (int64, 
 		var prev, hash []byte
 		if err := rows.Scan(&e.ID, &e.At, &e.PersonID, &e.Platform, &e.Account, &e.MessageID, &e.Entity, &e.EntityID,
 			&e.Action, &e.Old, &e.New, &prev, &hash, &head.ID, &head.Hash); err != nil {
-			return n, false, wrap("verify audit", err)
+			return n, AuditAnchor{}, false, wrap("verify audit", err)
 		}
 		haveHead = true
 		if br := checkAnchors(e.ID - 1); br != nil {
-			return n, false, br
+			return n, AuditAnchor{}, false, br
 		}
 		if !bytes.Equal(prev, lastHash) {
-			return n, false, &AuditBreak{ID: e.ID, Reason: fmt.Sprintf("its previous hash does not match row %d (a row was deleted or inserted)", lastID)}
+			return n, AuditAnchor{}, false, &AuditBreak{ID: e.ID, Reason: fmt.Sprintf("its previous hash does not match row %d (a row was deleted or inserted)", lastID)}
 		}
 		if !bytes.Equal(hash, AuditRowHash(&e, prev)) {
-			return n, false, &AuditBreak{ID: e.ID, Reason: "its content does not match its hash (the row was altered)"}
+			return n, AuditAnchor{}, false, &AuditBreak{ID: e.ID, Reason: "its content does not match its hash (the row was altered)"}
 		}
 		lastID, lastHash = e.ID, hash
 		n++
 	}
 	if err := rows.Err(); err != nil {
-		return n, false, wrap("verify audit", err)
+		return n, AuditAnchor{}, false, wrap("verify audit", err)
 	}
 	if br := checkAnchors(lastID); br != nil {
-		return n, false, br
+		return n, AuditAnchor{}, false, br
 	}
 	if len(anchors) > 0 {
-		return n, false, &AuditBreak{ID: anchors[0].ID, Reason: fmt.Sprintf("the anchor names row %d but the chain ends at row %d (rows were deleted)", anchors[0].ID, lastID)}
+		return n, AuditAnchor{}, false, &AuditBreak{ID: anchors[0].ID, Reason: fmt.Sprintf("the anchor names row %d but the chain ends at row %d (rows were deleted)", anchors[0].ID, lastID)}
 	}
 	if !haveHead {
 		var err error
 		if head, err = s.AuditHead(ctx); err != nil {
-			return n, false, err
+			return n, AuditAnchor{}, false, err
 		}
 		if head.ID != 0 && n == 0 {
-			return n, true, nil
+			return n, AuditAnchor{}, true, nil
 		}
 	}
 	if head.ID != lastID || !bytes.Equal(head.Hash, lastHash) {
-		return n, false, &AuditBreak{ID: head.ID, Reason: fmt.Sprintf("the chain's head names row %d but the last row is %d (rows were deleted)", head.ID, lastID)}
+		return n, AuditAnchor{}, false, &AuditBreak{ID: head.ID, Reason: fmt.Sprintf("the chain's head names row %d but the last row is %d (rows were deleted)", head.ID, lastID)}
 	}
-	return n, false, nil
+	return n, head, false, nil
 }
 
 // ReadAuditAnchors reads anchors one a line, as the scheduler posts them
