@@ -22,7 +22,9 @@ export PATH="$PATH:/usr/local/go/bin"
 ensure_postgres
 export TEST_DATABASE_URL=${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:${ZG_PGPORT}/zhenggai_test?sslmode=disable}
 
-if ! command -v chromium >/dev/null 2>&1; then
+# The browser tests take the first of these on PATH (bot/sim/e2e_test.go).
+if ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/null 2>&1 &&
+  ! command -v google-chrome >/dev/null 2>&1; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "test.sh: chromium is not on PATH and only root can install it (apt-get install chromium); the simulator's browser test needs it" >&2
     exit 1
