@@ -79,6 +79,7 @@ var (
 	_ bot.FileSender      = (*Adapter)(nil)
 	_ bot.FormLimiter     = (*Adapter)(nil)
 	_ bot.Doctor          = (*Adapter)(nil)
+	_ bot.FanOuter        = (*Adapter)(nil)
 	_ bot.Addresser       = (*Adapter)(nil)
 )
 

@@ -193,7 +193,9 @@ func (a *Adapter) sendGroup(ctx context.Context, chatID string, m *bot.Message) 
 			notice = truncate(notice, cards.WeComMaxTextBytes-len(groupHint)) + groupHint
 		}
 		if len(direct) > 0 && len(m.Mentions) == 0 {
-			a.log.WarnContext(ctx, "Interactive card to an app group with nobody to act on it", slog.String("chat_id", chatID), slog.String("title", m.Card.Title))
+			// Nobody mentioned, or every one of them gets the same card 1:1
+			// anyway (bot.OneCopyPerChat): the group gets the notice only.
+			a.log.DebugContext(ctx, "Interactive card to an app group sent as its notice only", slog.String("chat_id", chatID), slog.String("title", m.Card.Title))
 			direct = nil
 		}
 		if len(direct) > 0 {
@@ -224,6 +226,27 @@ func (a *Adapter) sendGroup(ctx context.Context, chatID string, m *bot.Message) 
 	}
 	dref.ChatID = chatID
 	return dref, nil
+}
+
+// FanOut reports the 1:1 chats a send to an app group also reaches: app
+// groups take no cards, so an interactive card goes 1:1 to each mentioned
+// member (sendGroup). A notice-only card, a text or a 1:1 send reaches no
+// other chat.
+func (a *Adapter) FanOut(to bot.Target, m *bot.Message) map[string]bot.Target {
+	if to.ChatID == "" || m.Card == nil || len(m.Mentions) == 0 {
+		return nil
+	}
+	w, err := a.render(m.Card, "zg-fanout")
+	if err != nil || w.Template == nil || w.Template.CardType == cards.WeComTextNotice {
+		return nil
+	}
+	out := make(map[string]bot.Target, len(m.Mentions))
+	for _, u := range m.Mentions {
+		if u != "" {
+			out[u] = a.DirectTarget(u)
+		}
+	}
+	return out
 }
 
 // appchatSend calls appchat/send (/90248).
