@@ -211,6 +211,9 @@ func (h *handler) approvalApprove(ctx context.Context, r *bot.Request) (*bot.Rep
 		// the office does. (Rejecting it, a withdrawal, stays allowed.)
 		return nil, bot.Refuse("抱歉，不能审批本人提交的%s申请，请由单位其他领导或市局专项整治办公室审批。", requestKindName(q.Kind))
 	}
+	if reply, ok, err := h.flaggedApproval(ctx, r, q, it, u); ok || err != nil {
+		return reply, err // 挂牌督办: the office's 复核 comes next (flag.go)
+	}
 	old, oldReq := *it, *q
 	now := r.Now
 	switch q.Kind {

@@ -70,6 +70,8 @@ type azWorld struct {
 	notice  *store.SupervisionNotice // 灵宝's 督办单 about item, issued
 	signed  *store.SupervisionNotice // signed, not answered
 	answerd *store.SupervisionNotice // answered, not closed
+	flagged *store.LedgerItem        // 灵宝, 挂牌督办
+	review  *store.LedgerItem        // 灵宝, 挂牌督办, 销号 approved by the leader, waiting for 复核
 }
 
 // azRow is one command or action and its expected cells.
@@ -132,6 +134,10 @@ var azMatrix = []azRow{
 	{name: "答复", text: "答复 %signed 已约谈当事执法人员", write: true, mark: azText("已答复"), want: "YNYNNRB"},
 	{name: "办结督办单", text: "办结督办单 %answerd", write: true, mark: azText("已办结"), want: "NNNNYRB"},
 	{name: "查看督办单", text: "查看督办单 %notice", mark: func(w *azWorld) string { return w.notice.Number }, want: "YNYNYRB"},
+	{name: "挂牌督办", text: "挂牌督办 %item", write: true, mark: azText("已挂牌督办"), want: "NNNNYRB"},
+	{name: "取消挂牌", text: "取消挂牌 %flagged", write: true, mark: azText("已取消挂牌督办"), want: "NNNNYRB"},
+	{name: "复核通过", text: "复核通过 %review", write: true, mark: azText("复核通过"), want: "NNNNYRB"},
+	{name: "退回整改", text: "退回整改 %review", mark: azText("<reason>"), want: "NNNNYRB"},
 	{name: "联系人", text: "联系人", mark: azText("刘宝山"), want: "NNNNNYB",
 		note: "联系人 and 我的诉求 are the contact's commands; people are pointed to 诉求"},
 	{name: "我的诉求", text: "我的诉求", mark: azOpenNumber, want: "NNNNNYB"},
@@ -208,6 +214,17 @@ var azMatrix = []azRow{
 		form: cards.Values{"text": {"已约谈当事执法人员"}}, mark: azText("已答复"), want: "YNYNNNB"},
 	{name: "notice.close", params: func(w *azWorld) map[string]string { return noticeParams(w.answerd) }, write: true,
 		mark: azText("已办结"), want: "NNNNYNB"},
+
+	// 挂牌督办: the office flags, unflags and reviews.
+	{name: "flag.set", params: azItem, write: true, mark: azText("已挂牌督办"), want: "NNNNYNB"},
+	{name: "flag.unset", params: func(w *azWorld) map[string]string { return itemRef(w.flagged) }, write: true,
+		mark: azText("已取消挂牌督办"), want: "NNNNYNB"},
+	{name: "flag.review.approve", params: func(w *azWorld) map[string]string { return itemRef(w.review) }, write: true,
+		mark: azText("已销号"), want: "NNNNYNB"},
+	{name: "flag.review.reject.form", params: func(w *azWorld) map[string]string { return itemRef(w.review) },
+		mark: azText("<reason>"), want: "NNNNYNB"},
+	{name: "flag.review.reject.submit", params: func(w *azWorld) map[string]string { return itemRef(w.review) }, write: true,
+		form: cards.Values{"reason": {"佐证不足"}}, mark: azText("已退回整改"), want: "NNNNYNB"},
 
 	// Enterprise request actions: the paired leader and the office, and
 	// the enterprise's own contact for its ratings.
@@ -339,6 +356,16 @@ func (a *azFixture) build(t *testing.T) {
 	f.click(t, liaison, "notice.sign", noticeParams(w.answerd), nil)
 	f.click(t, liaison, "notice.answer.submit", noticeParams(reload(w.answerd)), cards.Values{"text": {"已整改"}})
 	w.signed, w.answerd = reload(w.signed), reload(w.answerd)
+
+	// Two flagged items, one waiting for the office's 复核.
+	w.flagged = f.addItem(t, "lingbao", "挂牌督办的问题", "2026-12-21")
+	w.review = f.addItem(t, "lingbao", "挂牌督办、待复核的问题", "2026-12-21")
+	for _, it := range []*store.LedgerItem{w.flagged, w.review} {
+		f.click(t, office, "flag.set", itemRef(it), nil)
+	}
+	f.click(t, liaison, "item.close.submit", itemRef(f.item(t, w.review.Number)), cards.Values{"result": {"已整改"}})
+	f.click(t, leader, "approval.approve", requestParams(a.pendingOf(t, w.review)), nil)
+	w.flagged, w.review = f.item(t, w.flagged.Number), f.item(t, w.review.Number)
 }
 
 // say sends text 1:1 without delivering: the matrix reads what the bot
@@ -409,7 +436,7 @@ func (a *azFixture) openOf(t *testing.T, account string) *store.EnterpriseReques
 // refusal itself) are left out of deliveries.
 var azTables = []string{"accounts", "audit_log", "audit_head", "bind_codes", "chats", "contacts", "counters", "dialogs",
 	"enterprise_requests", "enterprises", "files", "item_requests", "ledger_items", "milestone_submissions",
-	"monthly_reports", "pairings", "people", "progress_updates", "request_messages", "request_ratings", "supervision_notices", "unit_members", "units"}
+	"monthly_reports", "pairings", "people", "progress_updates", "request_messages", "request_ratings", "supervision_notices", "flagged_items", "unit_members", "units"}
 
 // state is a digest of every row of azTables and of the deliveries not to
 // the asker.
@@ -560,7 +587,8 @@ func cloneValues(v cards.Values) cards.Values {
 func (w *azWorld) expand(text string) string {
 	r := []string{"%item", w.item.Number, "%pending", w.pending.Number, "%open", w.open.Number, "%code", w.code}
 	if w.notice != nil {
-		r = append(r, "%notice", w.notice.Number, "%signed", w.signed.Number, "%answerd", w.answerd.Number)
+		r = append(r, "%notice", w.notice.Number, "%signed", w.signed.Number, "%answerd", w.answerd.Number,
+			"%flagged", w.flagged.Number, "%review", w.review.Number)
 	}
 	return strings.NewReplacer(r...).Replace(text)
 }

@@ -27,6 +27,7 @@ func Register(rt *bot.Router, d Deps) {
 	h.registerReminders(rt)
 	h.registerEnterprise(rt)
 	h.registerSupervision(rt)
+	h.registerFlags(rt)
 	h.registerWords(rt)
 	rt.Fallback(h.fallback)
 }

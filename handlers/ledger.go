@@ -447,6 +447,9 @@ func itemCard(ctx context.Context, r *bot.Request, it *store.LedgerItem, u *stor
 	}
 	c := itemCardFrom(it, u, ups, pending, people, today(r), r.Campaign.Location(), lightRuleOf(r.Campaign))
 	officeItemButtons(r, c, it)
+	if err := flagItemDecor(ctx, r, c, it); err != nil {
+		return nil, err
+	}
 	return c, nil
 }
 

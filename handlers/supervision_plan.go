@@ -21,7 +21,8 @@ import (
 //	notice:12:sign:overdue:p:li-lb
 //	notice:12:reply:leader:p:liu-lb
 
-// planNotices adds the day's notice escalations to the plan.
+// planNotices adds the day's notice escalations, and the 挂牌督办 weekly
+// duties (flag_plan.go), to the plan.
 func (e *planEnv) planNotices(ctx context.Context) error {
 	ns, err := e.run.Store.OpenSupervisionNotices(ctx, e.c.ID)
 	if err != nil {
@@ -57,7 +58,7 @@ func (e *planEnv) planNotices(ctx context.Context) error {
 			e.toPerson(head, key, noticeSubject(n), c)
 		}
 	}
-	return nil
+	return e.planFlags(ctx)
 }
 
 // noticeStage returns which ladder ("sign" or "reply") and stage of a

@@ -38,6 +38,10 @@ func supervisionSampleCards() []NamedCard {
 		{"notice-report-signed", noticeCardFrom(report, noticeAbout{unit: lb, period: "2026-11"}, people, day, loc, false)},
 		{"notice-answer-form", noticeAnswerFormCard(report)},
 		{"notice-list", noticeListCard([]*store.SupervisionNotice{issued, report}, units, day)},
+		{"flag-review", reviewCardFrom(it, lb, &store.ItemRequest{ID: 9, ItemID: it.ID, Kind: store.RequestKindClose,
+			Result: "G310线检查点已撤除，执法人员已约谈。", Reason: "整改报告.pdf", State: store.ItemRequestApproved, DecidedAt: &answeredAt}, "刘宝山", loc)},
+		{"flag-review-reject-form", reviewRejectFormCard(it)},
+		{"flag-weekly", flagWeeklyCard(it, lb, day.AddDate(0, 0, -9), day)},
 		{"notice-escalation", noticeReminderCard(issued, lb, "sign", stageOffice, 4, day.AddDate(0, 0, 4))},
 	}
 }

@@ -62,6 +62,10 @@ var commandActions = map[string][]string{
 	"答复":     {"notice.answer.form", "notice.answer.submit"},
 	"办结督办单":  {"notice.close"},
 	"查看督办单":  {"notice.show"},
+	"挂牌督办":   {"flag.set"},
+	"取消挂牌":   {"flag.unset"},
+	"复核通过":   {"flag.review.approve"},
+	"退回整改":   {"flag.review.reject.form"},
 	"上一页":    {"ledger.show"},
 	"下一页":    {"ledger.show"},
 }
