@@ -308,6 +308,40 @@ func TestEnterpriseUndeliveredReplyTellsLeader(t *testing.T) {
 	}
 }
 
+// TestEnterpriseReplyHeldByHumanAgentTellsLeader: a 微信客服 session a
+// human agent serves takes no API message; the leader is told why and how
+// to reach the enterprise, and the reply is not promised for later.
+func TestEnterpriseReplyHeldByHumanAgentTellsLeader(t *testing.T) {
+	f := newEntFixture(t)
+	f.text(t, zhangWei, "请问年审在哪里办？")
+	f.h.Deliver()
+	q := f.request(t, "QY-2026-0001")
+	f.h.Adapter.FailFunc = func(to bot.Target, _ *bot.Message) error {
+		if to.UserID == zhangWei {
+			return fmt.Errorf("%w: 微信客服会话不由应用接待：该企业的微信客服会话正由人工客服（接待人员 zhangsan）接待，企业微信不允许应用在此期间代为回复；请接待人员在企业微信中转告答复，或电话联系企业", bot.ErrPermanent)
+		}
+		return nil
+	}
+	f.click(t, wangJG, "ereq.reply.submit", params(q), cards.Values{"text": {"在市政务服务中心。"}})
+	f.h.Deliver()
+	f.h.Adapter.FailFunc = nil
+	sched := bot.NewScheduler(bot.SchedulerConfig{Bot: f.h.Bot, Planner: NewPlanner(Deps{}), ID: "test"})
+	if _, err := sched.RunDue(f.ctx, at("2026-11-26", "11:00")); err != nil {
+		t.Fatal(err)
+	}
+	told := sentTo(f.h.Deliver(), wangJG)
+	mustContain(t, "undelivered notice", told, "答复未能送达 · QY-2026-0001")
+	mustContain(t, "why", told, "人工客服（接待人员 zhangsan）接待")
+	for _, s := range told {
+		if s.Message.Card != nil && strings.Contains(fmt.Sprint(s.Message.Card), "将自动发出") {
+			t.Errorf("the leader is promised a later delivery that will not happen: %v", s.Message.Card)
+		}
+	}
+	if held, err := f.st.HeldMessagesOfContact(f.ctx, q.ContactID); err != nil || len(held) != 0 {
+		t.Fatalf("held = %d, %v", len(held), err)
+	}
+}
+
 func TestEnterprisePrivacyAndTransfer(t *testing.T) {
 	f := newEntFixture(t)
 	f.text(t, zhangWei, "执法人员检查时态度粗暴。")

@@ -71,9 +71,10 @@ func (h *handler) planEnterpriseRequests(ctx context.Context, run *bot.PlanRun) 
 	}
 	for _, f := range failed {
 		held := false
-		if strings.Contains(f.Error, "微信客服") {
+		if strings.Contains(f.Error, "微信客服回复窗口") {
 			// Only the enterprise can reopen the window: keep the reply
-			// until it writes again.
+			// until it writes again. (A session a human agent holds is
+			// not held here: writing again would not free it.)
 			if err := run.Store.SetMessageHeld(ctx, f.Message.ID, true); err != nil {
 				return nil, err
 			}

@@ -27,6 +27,8 @@ type fakeWeCom struct {
 	kfPage   int
 	invalid  string // reported as invalid recipients of message/send
 	errcodes map[string]int
+	kfState  map[string]int // external_userid → 微信客服 session state (0 when unset)
+	kfAgent  string         // servicer_userid reported for state 3
 }
 
 // fakeCall is one recorded API call.
@@ -37,7 +39,7 @@ type fakeCall struct {
 }
 
 func newFakeWeCom(t *testing.T) *fakeWeCom {
-	f := &fakeWeCom{t: t, revoked: map[string]bool{}, kfPage: 2, errcodes: map[string]int{}}
+	f := &fakeWeCom{t: t, revoked: map[string]bool{}, kfPage: 2, errcodes: map[string]int{}, kfState: map[string]int{}}
 	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
 	t.Cleanup(f.srv.Close)
 	return f
@@ -113,7 +115,29 @@ func (f *fakeWeCom) serve(w http.ResponseWriter, r *http.Request) {
 			more = 1
 		}
 		reply(map[string]any{"errcode": 0, "errmsg": "ok", "next_cursor": strconv.Itoa(end), "has_more": more, "msg_list": f.kfMsgs[cur:end]})
+	case "/cgi-bin/kf/service_state/get":
+		st := f.kfState[fmt.Sprint(call.Body["external_userid"])]
+		ans := map[string]any{"errcode": 0, "errmsg": "ok", "service_state": st}
+		if st == 3 {
+			ans["servicer_userid"] = f.kfAgent
+		}
+		reply(ans)
+	case "/cgi-bin/kf/service_state/trans":
+		user := fmt.Sprint(call.Body["external_userid"])
+		to, _ := call.Body["service_state"].(float64)
+		// /94669: from 未处理 to 1, 2 or 3; from 1 to 2 or 3; 4 never.
+		if from := f.kfState[user]; from == 4 || from >= int(to) {
+			reply(map[string]any{"errcode": 95016, "errmsg": "invalid state transition"})
+			return
+		}
+		f.kfState[user] = int(to)
+		reply(map[string]any{"errcode": 0, "errmsg": "ok"})
 	case "/cgi-bin/kf/send_msg":
+		// The API answers only sessions 未处理 or 由智能助手接待.
+		if st := f.kfState[fmt.Sprint(call.Body["touser"])]; st != 0 && st != 1 {
+			reply(map[string]any{"errcode": 95018, "errmsg": "send msg not allowed in this session state"})
+			return
+		}
 		reply(map[string]any{"errcode": 0, "errmsg": "ok", "msgid": fmt.Sprintf("kfmsg-%d", n)})
 	default:
 		reply(map[string]any{"errcode": 0, "errmsg": "ok"})

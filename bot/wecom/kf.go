@@ -48,6 +48,59 @@ const (
 // ErrKFWindow is wrapped by sends outside the 微信客服 reply window.
 var ErrKFWindow = fmt.Errorf("%w: 微信客服回复窗口已关闭", bot.ErrPermanent)
 
+// ErrKFSessionHeld is wrapped by sends to a WeChat user whose 微信客服
+// session the API may not answer: a human agent serves it, it waits in the
+// queue for one, or it has ended. It wraps bot.ErrPermanent; the leader is
+// told why (handlers' undelivered notice), and retrying cannot help.
+var ErrKFSessionHeld = fmt.Errorf("%w: 微信客服会话不由应用接待", bot.ErrPermanent)
+
+// 微信客服 session states (/94669).
+const (
+	kfStateNew       = 0 // 未处理: the API may answer, or hand the session on
+	kfStateAssistant = 1 // 由智能助手接待: the API answers
+	kfStateQueued    = 2 // 待接入池排队中
+	kfStateHuman     = 3 // 由人工接待
+	kfStateEnded     = 4 // 已结束/未开始: no change through the API
+)
+
+// kfServiceState is kf/service_state/get's answer. The SDK's struct reads
+// "service_userid"; the documentation (/94669) names it servicer_userid.
+type kfServiceState struct {
+	ServiceState   int    `json:"service_state"`
+	ServicerUserID string `json:"servicer_userid"`
+}
+
+// takeSession makes sure send_msg may answer the user: only a session that
+// is 未处理 or 由智能助手接待 takes API messages (/94669). A new session is
+// taken by the assistant (kf/service_state/trans to 1) so that a human
+// agent's client shows it as answered; any other state is ErrKFSessionHeld
+// with the reason in Chinese.
+func (k *KFAdapter) takeSession(ctx context.Context, openKFID, user string) error {
+	var st kfServiceState
+	if err := k.a.client.postJSON(ctx, "/cgi-bin/kf/service_state/get", nil,
+		kf.ServiceStateGetOptions{OpenKFID: openKFID, ExternalUserID: user}, &st); err != nil {
+		return sendError(err)
+	}
+	switch st.ServiceState {
+	case kfStateAssistant:
+		return nil
+	case kfStateNew:
+		err := k.a.client.postJSON(ctx, "/cgi-bin/kf/service_state/trans", nil,
+			kf.ServiceStateTransOptions{OpenKFID: openKFID, ExternalUserID: user, ServiceState: kfStateAssistant}, nil)
+		return sendError(err)
+	case kfStateHuman:
+		who := "人工客服"
+		if st.ServicerUserID != "" {
+			who += "（接待人员 " + st.ServicerUserID + "）"
+		}
+		return fmt.Errorf("%w：该企业的微信客服会话正由%s接待，企业微信不允许应用在此期间代为回复；请接待人员在企业微信中转告答复，或电话联系企业", ErrKFSessionHeld, who)
+	case kfStateQueued:
+		return fmt.Errorf("%w：该企业的微信客服会话正在待接入池排队等待人工客服，企业微信不允许应用在此期间代为回复；请接待人员接入后转告答复，或电话联系企业", ErrKFSessionHeld)
+	default:
+		return fmt.Errorf("%w：该企业的微信客服会话已结束（状态 %d），需等企业再次来信后才能回复", ErrKFSessionHeld, st.ServiceState)
+	}
+}
+
 // KFAdapter is the wecom_kf platform: same corp, app and callback as the
 // WeCom adapter.
 type KFAdapter struct {
@@ -336,6 +389,9 @@ func (k *KFAdapter) Send(ctx context.Context, to bot.Target, m *bot.Message) (bo
 		}
 		if w.Replies >= KFMaxReplies {
 			return fmt.Errorf("%w：客户上次来信后已回复%d条，达到微信客服上限，需等客户再次来信后才能回复", ErrKFWindow, w.Replies)
+		}
+		if err := k.takeSession(ctx, w.OpenKFID, to.UserID); err != nil {
+			return err
 		}
 		msg := sendmsg.Text{Message: sendmsg.Message{ToUser: to.UserID, OpenKFID: w.OpenKFID}, MsgType: "text"}
 		msg.Text.Content = text

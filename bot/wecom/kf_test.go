@@ -202,3 +202,51 @@ func TestKFWelcome(t *testing.T) {
 		t.Fatal("an event was dispatched as a message")
 	}
 }
+
+// TestKFSessionState answers only sessions the API may answer (/94669): a
+// new session is taken by the assistant first; one a human agent serves, or
+// one queued for an agent, is refused before send_msg with the reason the
+// leader will read.
+func TestKFSessionState(t *testing.T) {
+	ctx := context.Background()
+	st := storetest.TestStore(ctx, t)
+	e := newEnv(t, st, false)
+	kf := e.a.KF()
+	to := kf.DirectTarget("wmUser1")
+	e.fake.addKF("kf-0", "wmUser1", "请问整改要求", testNow.Unix())
+	if _, err := kf.Sync(ctx, e.b, "wkKF1", ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := kf.Send(ctx, to, &bot.Message{Text: "您好"}); err != nil {
+		t.Fatal(err)
+	}
+	trans := e.fake.callsTo("/cgi-bin/kf/service_state/trans")
+	if len(trans) != 1 || trans[0].Body["service_state"] != float64(1) || trans[0].Body["open_kfid"] != "wkKF1" {
+		t.Fatalf("a new session is not taken by the assistant: %+v", trans)
+	}
+	// Taken: the next reply goes without another transfer.
+	if _, err := kf.Send(ctx, to, &bot.Message{Text: "补充"}); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(e.fake.callsTo("/cgi-bin/kf/service_state/trans")); n != 1 {
+		t.Fatalf("%d transfers, want 1", n)
+	}
+
+	for state, want := range map[int]string{3: "正由人工客服（接待人员 zhangsan）接待", 2: "待接入池排队", 4: "已结束"} {
+		e.fake.mu.Lock()
+		e.fake.kfState["wmUser1"], e.fake.kfAgent = state, "zhangsan"
+		e.fake.mu.Unlock()
+		before := len(e.fake.callsTo("/cgi-bin/kf/send_msg"))
+		_, err := kf.Send(ctx, to, &bot.Message{Text: "领导答复"})
+		if !errors.Is(err, ErrKFSessionHeld) || !errors.Is(err, bot.ErrPermanent) || !strings.Contains(err.Error(), want) {
+			t.Fatalf("state %d: %v", state, err)
+		}
+		if n := len(e.fake.callsTo("/cgi-bin/kf/send_msg")); n != before {
+			t.Fatalf("state %d: send_msg called", state)
+		}
+	}
+	w, err := st.LockKFWindow(ctx, "wmUser1")
+	if err != nil || w.Replies != 2 {
+		t.Fatalf("refused sends counted in the window: %+v %v", w, err)
+	}
+}
