@@ -489,14 +489,44 @@ func TestTokenRevokedMidRun(t *testing.T) {
 		t.Fatalf("%+v", checks)
 	}
 	checks = e.a.Doctor(ctx)
-	if len(checks) != 4 || !checks[0].OK || !checks[1].OK || !strings.Contains(checks[1].Info, "整改通") || !strings.Contains(checks[2].Info, "wkKF1") {
+	byName := func(checks []bot.Check, name string) bot.Check {
+		for _, c := range checks {
+			if c.Name == name {
+				return c
+			}
+		}
+		t.Fatalf("no %s check in %+v", name, checks)
+		return bot.Check{}
+	}
+	if len(checks) != 5 || !checks[0].OK || !byName(checks, "agent").OK || !strings.Contains(byName(checks, "agent").Info, "整改通") ||
+		!byName(checks, "send").OK || !byName(checks, "kf").OK || !strings.Contains(byName(checks, "kf").Info, "wkKF1") {
 		t.Fatalf("%+v", checks)
 	}
-	e.fake.mu.Lock()
-	e.fake.errcodes["/cgi-bin/agent/get"] = 60020
-	e.fake.mu.Unlock()
-	if checks = e.a.Doctor(ctx); checks[1].OK || !strings.Contains(checks[1].Info, "企业可信IP") {
-		t.Fatalf("%+v", checks)
+	if sends := e.fake.callsTo("/cgi-bin/message/send"); sends[len(sends)-1].Body["touser"] != doctorProbeUser {
+		t.Fatalf("the send probe went to %v", sends[len(sends)-1].Body["touser"])
+	}
+	// Each missing authorization is named: 可信IP (only a send shows it:
+	// gettoken still works), the app in 可调用接口的应用, the account in
+	// 可管理的客服账号.
+	for path, want := range map[string][2]string{
+		"/cgi-bin/message/send":         {"send", "企业可信IP"},
+		"/cgi-bin/kf/account/list":      {"kf", "可调用接口的应用"},
+		"/cgi-bin/kf/service_state/get": {"kf", "可管理的客服账号"},
+	} {
+		code := 60020
+		switch path {
+		case "/cgi-bin/kf/account/list":
+			code = 48002
+		case "/cgi-bin/kf/service_state/get":
+			code = 48007
+		}
+		e.fake.mu.Lock()
+		e.fake.errcodes = map[string]int{path: code}
+		e.fake.mu.Unlock()
+		c := byName(e.a.Doctor(ctx), want[0])
+		if !strings.Contains(c.Info, want[1]) || (path != "/cgi-bin/kf/account/list" && c.OK) {
+			t.Errorf("%s answering %d: %+v", path, code, c)
+		}
 	}
 }
 
