@@ -5,8 +5,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
+
+	"github.com/gorilla/websocket"
 
 	"zhenggai/bot"
 )
@@ -58,6 +61,12 @@ var scopeProbes = []struct {
 	query               map[string]string
 }{
 	{"im:chat:readonly 或 im:chat（读取群信息）", http.MethodGet, "/open-apis/im/v1/chats", map[string]string{"page_size": "1"}},
+	// Reading a message (here one that does not exist) needs what
+	// downloading its images and files as evidence needs
+	// (im/v1/messages/:id/resources/:key): im:message, im:message:readonly
+	// or im:message.history:readonly. Without it, the answer is a
+	// permission error rather than "message not found".
+	{"im:message:readonly 或 im:message（下载对话中的图片和文件作为佐证）", http.MethodGet, "/open-apis/im/v1/messages/om_zhenggai_doctor_probe", nil},
 }
 
 // Doctor checks the credentials (a tenant_access_token), the bot (its
@@ -131,5 +140,25 @@ func (a *Adapter) doctorWS(ctx context.Context) bot.Check {
 	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || out.Code != 0 || out.Data.URL == "" {
 		return bot.Check{Name: "long connection", OK: false, Info: fmt.Sprintf("no endpoint: status %d code %d %s %v", resp.StatusCode, out.Code, out.Msg, err)}
 	}
-	return bot.Check{Name: "long connection", OK: true, Info: "endpoint offered (self-built app; at most 50 connections per app, one random connection gets each event)"}
+	// The endpoint is asked of open.feishu.cn, but events come over a
+	// WebSocket to another host (msg-frontier.feishu.cn): an egress
+	// allow-list without it passes the call above and never gets an event.
+	// Dial it as the SDK would, and close at once.
+	host := out.Data.URL
+	if u, err := url.Parse(out.Data.URL); err == nil {
+		host = u.Host
+	}
+	dialer := &websocket.Dialer{Proxy: http.ProxyFromEnvironment, HandshakeTimeout: 10 * time.Second}
+	if t, ok := a.opts.HTTPClient.Transport.(*http.Transport); ok && t.Proxy != nil {
+		dialer.Proxy = t.Proxy
+	}
+	conn, wsResp, err := dialer.DialContext(ctx, out.Data.URL, nil)
+	if wsResp != nil && wsResp.Body != nil {
+		_ = wsResp.Body.Close()
+	}
+	if err != nil {
+		return bot.Check{Name: "long connection", OK: false, Info: fmt.Sprintf("endpoint offered, but the WebSocket host %s cannot be reached (allow it in the egress firewall or proxy): %v", host, err)}
+	}
+	_ = conn.Close()
+	return bot.Check{Name: "long connection", OK: true, Info: "WebSocket to " + host + " opened and closed (self-built app; at most 50 connections per app, one random connection gets each event)"}
 }

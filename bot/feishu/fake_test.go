@@ -42,15 +42,17 @@ type fakeFeishu struct {
 	t   *testing.T
 	srv *httptest.Server
 
-	mu       sync.Mutex
-	calls    []apiCall
-	tokens   int
-	revoked  map[string]bool // tokens answered with 99991663
-	fail     []failure       // the next API calls fail like this, in order
-	uuids    map[string]string
-	messages int
-	boots    chan struct{} // one per long-connection bootstrap call
-	conns    chan *websocket.Conn
+	mu         sync.Mutex
+	calls      []apiCall
+	tokens     int
+	revoked    map[string]bool // tokens answered with 99991663
+	fail       []failure       // the next API calls fail like this, in order
+	uuids      map[string]string
+	messages   int
+	boots      chan struct{} // one per long-connection bootstrap call
+	conns      chan *websocket.Conn
+	noMsgScope bool   // reading messages is refused as a missing scope (im:message…)
+	wsURL      string // the long connection's URL offered instead of the fake's own
 }
 
 type failure struct {
@@ -148,6 +150,18 @@ func newFake(t *testing.T) *fakeFeishu {
 	api("GET /open-apis/bot/v3/info", func(apiCall, *http.Request) string {
 		return `{"code":0,"msg":"ok","bot":{"activate_status":2,"app_name":"整改通","avatar_url":"","ip_white_list":[],"open_id":"` + testBotOpenID + `"}}`
 	})
+	mux.HandleFunc("GET /open-apis/im/v1/messages/{id}", func(w http.ResponseWriter, r *http.Request) {
+		f.mu.Lock()
+		denied := f.noMsgScope
+		f.mu.Unlock()
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		w.WriteHeader(http.StatusBadRequest)
+		if denied {
+			_, _ = w.Write([]byte(`{"code":99991672,"msg":"Access denied. One of the following scopes is required: [im:message, im:message:readonly, im:message.history:readonly]."}`))
+			return
+		}
+		_, _ = w.Write([]byte(`{"code":230001,"msg":"Your request contains an invalid request parameter, ext=message_id not found."}`))
+	})
 	api("GET /open-apis/im/v1/chats", func(apiCall, *http.Request) string {
 		return `{"code":0,"msg":"success","data":{"items":[],"has_more":false}}`
 	})
@@ -183,6 +197,11 @@ func newFake(t *testing.T) *fakeFeishu {
 			return
 		}
 		u := "ws" + strings.TrimPrefix(f.srv.URL, "http") + "/ws?device_id=dev1&service_id=7"
+		f.mu.Lock()
+		if f.wsURL != "" {
+			u = f.wsURL
+		}
+		f.mu.Unlock()
 		fmt.Fprintf(w, `{"code":0,"msg":"ok","data":{"URL":%q,"ClientConfig":{"ReconnectCount":-1,"ReconnectInterval":1,"ReconnectNonce":1,"PingInterval":120}}}`, u)
 	})
 	up := websocket.Upgrader{}

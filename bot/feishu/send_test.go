@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -201,6 +202,27 @@ func TestDoctor(t *testing.T) {
 	if !byName["credentials"].OK || !byName["bot"].OK || !strings.Contains(byName["bot"].Info, testBotOpenID) ||
 		!byName["long connection"].OK || !byName["scopes"].OK {
 		t.Fatalf("checks %+v", checks)
+	}
+	if !strings.Contains(byName["long connection"].Info, "WebSocket to 127.0.0.1") {
+		t.Errorf("the long connection's host is not dialled: %+v", byName["long connection"])
+	}
+	// The WebSocket host is blocked (here: a port nobody listens on) while
+	// the endpoint call works; the message scope is withheld.
+	dead := httptest.NewServer(http.NotFoundHandler())
+	deadURL := "ws" + strings.TrimPrefix(dead.URL, "http") + "/ws/v2"
+	dead.Close()
+	f.mu.Lock()
+	f.wsURL, f.noMsgScope = deadURL, true
+	f.mu.Unlock()
+	byName = map[string]bot.Check{}
+	for _, c := range a.Doctor(ctx) {
+		byName[c.Name] = c
+	}
+	if c := byName["long connection"]; c.OK || !strings.Contains(c.Info, strings.TrimPrefix(deadURL, "ws://")[:len("127.0.0.1:")]) || !strings.Contains(c.Info, "cannot be reached") {
+		t.Errorf("blocked WebSocket host: %+v", c)
+	}
+	if c := byName["scopes"]; c.OK || !strings.Contains(c.Info, "im:message") {
+		t.Errorf("withheld message scope: %+v", c)
 	}
 	bad := newAdapter(t, f, nil, func(o *Options) { o.AppSecret = "wrong" })
 	if c := bad.Doctor(ctx); len(c) != 1 || c[0].OK {
