@@ -124,7 +124,7 @@ func (h *handler) flagSet(ctx context.Context, r *bot.Request) (*bot.Reply, erro
 	if err := tellUnit(ctx, r, it, u, fmt.Sprintf("flag:%d:set:%d", it.ID, f.FlaggedAt.Unix()), text); err != nil {
 		return nil, err
 	}
-	c, err := itemCard(ctx, r, it, u)
+	c, err := officeItemCard(ctx, r, it, u)
 	if err != nil {
 		return nil, err
 	}
@@ -150,7 +150,7 @@ func (h *handler) flagUnset(ctx context.Context, r *bot.Request) (*bot.Reply, er
 	if err := auditFlag(ctx, r, "unflag", it, f, nil); err != nil {
 		return nil, err
 	}
-	c, err := itemCard(ctx, r, it, u)
+	c, err := officeItemCard(ctx, r, it, u)
 	if err != nil {
 		return nil, err
 	}
@@ -333,39 +333,33 @@ func (h *handler) reviewDone(ctx context.Context, r *bot.Request, it, old *store
 	return &bot.Reply{Card: c, Toast: toast, ToastKind: "success"}, nil
 }
 
-// flagItemDecor marks a flagged item's card and gives the office its
-// 挂牌督办 / 取消挂牌 button.
+// flagItemDecor marks a flagged item's card.
 func flagItemDecor(ctx context.Context, r *bot.Request, c *cards.Card, it *store.LedgerItem) error {
 	f, err := r.Store.FlagOf(ctx, it.ID, false)
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, store.ErrNotFound) || len(c.Blocks) == 0 {
+		return nil
+	}
+	if err != nil {
 		return err
 	}
-	flagged := f != nil
-	if flagged {
-		c.Title = "🚩 " + c.Title
-		note := "挂牌督办：每周报送整改进展；销号经单位领导同意后，需市局专项整治办公室复核。"
-		if f.ReviewRequestID != nil {
-			note = "挂牌督办：单位领导已同意销号，等待市局专项整治办公室复核。"
-		}
-		c.Blocks = append(c.Blocks[:len(c.Blocks)-1], cards.NoteBlock(note), c.Blocks[len(c.Blocks)-1])
+	c.Title = "🚩 " + c.Title
+	note := "挂牌督办：每周报送整改进展；销号经单位领导同意后，需市局专项整治办公室复核。"
+	if f.ReviewRequestID != nil {
+		note = "挂牌督办：单位领导已同意销号，等待市局专项整治办公室复核。"
 	}
-	if !r.Roles.Office || it.Status == store.ItemClosed {
-		return nil
-	}
-	last := &c.Blocks[len(c.Blocks)-1]
-	if len(last.Buttons) == 0 || len(last.Buttons) >= 6 {
-		return nil
-	}
-	btn := cards.Button{Text: "挂牌督办", Action: "flag.set", Params: flagRef(it), Command: "挂牌督办 " + it.Number,
-		Confirm: "确认挂牌督办该问题？"}
-	if flagged {
-		btn = cards.Button{Text: "取消挂牌", Action: "flag.unset", Params: flagRef(it), Command: "取消挂牌 " + it.Number,
-			Confirm: "确认取消挂牌督办？"}
-		if f.ReviewRequestID != nil {
-			btn = cards.Button{Text: "复核通过", Action: "flag.review.approve", Style: cards.StylePrimary, Params: flagRef(it),
-				Confirm: "确认复核通过并销号？", Command: "复核通过 " + it.Number}
-		}
-	}
-	last.Buttons = append(last.Buttons[:len(last.Buttons)-1], btn, last.Buttons[len(last.Buttons)-1])
+	c.Blocks = append(c.Blocks[:len(c.Blocks)-1], cards.NoteBlock(note), c.Blocks[len(c.Blocks)-1])
 	return nil
+}
+
+// flagButton is the office's 挂牌督办 button of an item: 挂牌督办, 取消挂牌,
+// or 复核通过 while a 销号 waits for it.
+func flagButton(it *store.LedgerItem, f *store.FlaggedItem) cards.Button {
+	switch {
+	case f == nil:
+		return cards.Button{Text: "挂牌督办", Action: "flag.set", Params: flagRef(it), Command: "挂牌督办 " + it.Number, Confirm: "确认挂牌督办该问题？"}
+	case f.ReviewRequestID != nil:
+		return cards.Button{Text: "复核通过", Action: "flag.review.approve", Style: cards.StylePrimary, Params: flagRef(it),
+			Confirm: "确认复核通过并销号？", Command: "复核通过 " + it.Number}
+	}
+	return cards.Button{Text: "取消挂牌", Action: "flag.unset", Params: flagRef(it), Command: "取消挂牌 " + it.Number, Confirm: "确认取消挂牌督办？"}
 }

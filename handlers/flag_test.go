@@ -27,6 +27,9 @@ func TestFlaggedItemReview(t *testing.T) {
 		if got := sentTo(sent, who); len(got) != 1 || !strings.Contains(sentText(got[0]), "挂牌督办") {
 			t.Errorf("%s not told: %v", who, got)
 		}
+		if got := sentTo(sent, who); len(got) == 1 && (strings.Contains(sentText(got[0]), "[督办]") || strings.Contains(sentText(got[0]), "[取消挂牌]")) {
+			t.Errorf("%s was sent the office's buttons: %s", who, sentText(got[0]))
+		}
 	}
 	if r := f.click(t, lgOffice, "flag.set", ref(f.item(t, it.Number)), nil); r.ToastKind != "error" || !strings.Contains(r.Toast, "已在挂牌督办中") {
 		t.Errorf("flagged twice: %s", r.Toast)

@@ -369,7 +369,7 @@ func (h *handler) itemShow(ctx context.Context, r *bot.Request) (*bot.Reply, err
 	if err != nil {
 		return nil, err
 	}
-	c, err := itemCard(ctx, r, it, u)
+	c, err := officeItemCard(ctx, r, it, u) // the office's buttons too (supervision.go)
 	if err != nil {
 		return nil, err
 	}
@@ -446,7 +446,6 @@ func itemCard(ctx context.Context, r *bot.Request, it *store.LedgerItem, u *stor
 		return nil, err
 	}
 	c := itemCardFrom(it, u, ups, pending, people, today(r), r.Campaign.Location(), lightRuleOf(r.Campaign))
-	officeItemButtons(r, c, it)
 	if err := flagItemDecor(ctx, r, c, it); err != nil {
 		return nil, err
 	}

@@ -754,17 +754,25 @@ func noticeListCard(ns []*store.SupervisionNotice, units map[int64]*store.Unit, 
 	return c
 }
 
-// officeItemButtons adds the office's 督办 button to an open item's card
-// (its last button row).
-func officeItemButtons(r *bot.Request, c *cards.Card, it *store.LedgerItem) {
-	if !r.Roles.Office || it.Status == store.ItemClosed || len(c.Blocks) == 0 {
-		return
+// officeItemCard is an item's card for its asker: with, for the office,
+// the 督办 and 挂牌督办 buttons (only on cards the office itself is shown,
+// never on one sent to a unit).
+func officeItemCard(ctx context.Context, r *bot.Request, it *store.LedgerItem, u *store.Unit) (*cards.Card, error) {
+	c, err := itemCard(ctx, r, it, u)
+	if err != nil || !r.Roles.Office || it.Status == store.ItemClosed || len(c.Blocks) == 0 {
+		return c, err
+	}
+	f, err := r.Store.FlagOf(ctx, it.ID, false)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return nil, err
 	}
 	last := &c.Blocks[len(c.Blocks)-1]
-	if len(last.Buttons) == 0 || len(last.Buttons) >= 6 {
-		return
+	if len(last.Buttons) == 0 || len(last.Buttons) > 4 {
+		return c, nil
 	}
-	btn := cards.Button{Text: "督办", Action: "notice.form", Params: map[string]string{"item": strconv.FormatInt(it.ID, 10), "v": strconv.Itoa(it.Version)},
-		Command: "督办 " + it.Number}
-	last.Buttons = append(last.Buttons[:len(last.Buttons)-1], btn, last.Buttons[len(last.Buttons)-1])
+	add := []cards.Button{{Text: "督办", Action: "notice.form", Params: map[string]string{"item": strconv.FormatInt(it.ID, 10), "v": strconv.Itoa(it.Version)},
+		Command: "督办 " + it.Number}, flagButton(it, f)}
+	back := last.Buttons[len(last.Buttons)-1]
+	last.Buttons = append(append(last.Buttons[:len(last.Buttons)-1], add...), back)
+	return c, nil
 }
