@@ -750,7 +750,7 @@ func TestAuthorizationForgedAndStale(t *testing.T) {
 		{"closed enterprise request: transfer form", azTry{user: azAccounts[azOffice], action: "ereq.transfer.form", params: params(w.unrated)}, "已办结，无法转交", false},
 		{"closed enterprise request: transfer", azTry{user: leader, action: "ereq.transfer.submit", params: params(w.unrated), form: cards.Values{"to": {officeTarget}, "note": {"x"}}}, "已办结，无法转交", false},
 		{"closed enterprise request: close", azTry{user: leader, action: "ereq.close", params: params(w.unrated)}, "已办结", false},
-		{"open request: rated", azTry{user: contact, action: "ereq.rate", params: map[string]string{"request": id(w.open.ID), "rating": store.RatingSatisfied}}, "尚未办结", false},
+		{"open request: rated", azTry{user: contact, action: "ereq.rate", params: map[string]string{"request": id(w.open.ID), "rating": store.RatingSatisfied}}, "正在办理", false},
 		{"rated request: rated again", azTry{user: contact, action: "ereq.rate", params: map[string]string{"request": id(w.rated.ID), "rating": store.RatingUnsatisfied}}, "已评价", false},
 
 		// 督办单: stale cards and forged ids.

@@ -88,6 +88,7 @@ func (a *applier) apply(f *CampaignFile) error {
 			Workdays:           dateStrings(c.Workdays),
 			Supervision: store.SupervisionSettings{SoonWorkdays: c.Supervision.Light.SoonWorkdays,
 				StallWorkdays: c.Supervision.Light.StallWorkdays},
+			RequestAutocloseDays: c.RequestAutocloseDays,
 		},
 	}
 	if err := tx.UpsertCampaign(ctx, camp); err != nil {

@@ -41,6 +41,9 @@ type CampaignDoc struct {
 	// 2027; workday.go).
 	Holidays []Date `yaml:"holidays"`
 	Workdays []Date `yaml:"workdays"`
+	// RequestAutocloseDays closes an answered, unrated request after that
+	// many days (default 7).
+	RequestAutocloseDays int `yaml:"request_autoclose_days"`
 }
 
 // MonthlyReportDoc is campaign.monthly_report.
@@ -320,6 +323,12 @@ func ParseCampaignFile(name string, data []byte) (*CampaignFile, error) {
 	checkCalendarDays(c, bad)
 	if l := c.Supervision.Light; l.SoonWorkdays < 0 || l.SoonWorkdays > 60 || l.StallWorkdays < 0 || l.StallWorkdays > 120 {
 		bad(1, "supervision.light: soon_workdays must be 0..60 and stall_workdays 0..120 (0 means the default)")
+	}
+	if c.RequestAutocloseDays == 0 {
+		c.RequestAutocloseDays = defaultAutocloseDays
+	}
+	if c.RequestAutocloseDays < 0 || c.RequestAutocloseDays > 90 {
+		bad(1, "request_autoclose_days must be between 1 and 90")
 	}
 	for i, p := range c.Phases {
 		if p.Name == "" {

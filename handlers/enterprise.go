@@ -80,6 +80,21 @@ func (h *handler) contactMessage(ctx context.Context, r *bot.Request) (*bot.Repl
 	if text == "" && len(r.Event.Files) == 0 {
 		return nil, nil
 	}
+	if reply, ok, err := h.acknowledge(ctx, r, text); ok || err != nil {
+		if err != nil {
+			return nil, err
+		}
+		// The enterprise wrote: replies held for its 微信客服 window go
+		// out now, and on 微信客服 they are the answer (each reply counts).
+		released, err := h.releaseHeld(ctx, r, ct.ID, 1)
+		if err != nil {
+			return nil, err
+		}
+		if len(released) > 0 && r.Event.Platform == bot.WeComKF {
+			return nil, nil
+		}
+		return reply, nil
+	}
 	if reply, ok, err := h.ratingByText(ctx, r, text); ok || err != nil {
 		return reply, err
 	}

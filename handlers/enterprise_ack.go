@@ -1,6 +1,9 @@
 package handlers
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"sort"
 	"strings"
 	"unicode"
@@ -119,4 +122,89 @@ func ackChoice(s string) ack {
 		}
 	}
 	return ackNone
+}
+
+// acknowledge takes a contact's text that is an acknowledgement. After an
+// answer it is the choice it names (or a thank-you, which the leader is
+// told and which leaves the request answered); with no request in hand it
+// gets a polite answer instead of opening one. handled is false for text
+// that is a message: no acknowledgement, or one while the request still
+// waits for its leader.
+func (h *handler) acknowledge(ctx context.Context, r *bot.Request, text string) (*bot.Reply, bool, error) {
+	a := ackOf(text)
+	if a == ackNone || len(r.Event.Files) > 0 {
+		return nil, false, nil
+	}
+	q, err := r.Store.OpenRequestOfContact(ctx, r.Contact.ID)
+	switch {
+	case err == nil && q.State == store.RequestOpen:
+		return nil, false, nil
+	case err == nil:
+		reply, err := h.ackAnswered(ctx, r, q, a, text)
+		return reply, true, err
+	case !errors.Is(err, store.ErrNotFound):
+		return nil, true, err
+	}
+	q, err = r.Store.UnratedClosedRequestOfContact(ctx, r.Contact.ID)
+	switch {
+	case err == nil && a == ackThanks:
+		return bot.TextReply("不客气！请对诉求 %s 的办理作出评价：回复“满意”“基本满意”或“不满意”。", q.Number), true, nil
+	case err == nil:
+		if err := h.applyRating(ctx, r, q, string(a), ""); err != nil {
+			return nil, true, err
+		}
+		msg := fmt.Sprintf("感谢您对诉求 %s 的评价：%s。", q.Number, ratingLabel[string(a)])
+		if a == ackUnresolved {
+			msg += "诉求已重新打开，联系领导和市局专项整治办公室已收到通知。"
+		}
+		return bot.TextReply("%s", msg), true, nil
+	case !errors.Is(err, store.ErrNotFound):
+		return nil, true, err
+	}
+	if a == ackUnresolved {
+		return bot.TextReply("您目前没有在办的诉求。如有问题仍未解决，请直接用文字描述，我们将转交联系领导办理。"), true, nil
+	}
+	return bot.TextReply("不客气！如有新的诉求，直接发送文字说明即可，我们会转交联系领导。"), true, nil
+}
+
+// ackAnswered applies an acknowledgement to an answered request.
+func (h *handler) ackAnswered(ctx context.Context, r *bot.Request, q *store.EnterpriseRequest, a ack, text string) (*bot.Reply, error) {
+	switch a {
+	case ackSatisfied, ackBasically:
+		if err := h.applyRating(ctx, r, q, string(a), ""); err != nil {
+			return nil, err
+		}
+		return bot.TextReply("感谢您的评价：%s。诉求 %s 已办结；如有新的问题，直接发送文字即可。", ratingLabel[string(a)], q.Number), nil
+	case ackUnresolved:
+		if err := h.applyRating(ctx, r, q, string(a), ""); err != nil {
+			return nil, err
+		}
+		return bot.TextReply("已转告联系领导，诉求 %s 将继续办理。您可以直接回复补充说明仍未解决的情况。", q.Number), nil
+	}
+	cid := r.Contact.ID
+	if err := r.Store.AddRequestMessage(ctx, &store.RequestMessage{RequestID: q.ID, Direction: store.MessageIn, ContactID: &cid,
+		Text: truncateRunes(text, requestTextMax), Platform: string(r.Event.Platform), MessageID: r.Event.Message.MessageID, CreatedAt: r.Now}); err != nil {
+		return nil, err
+	}
+	camp, err := r.Store.CampaignByID(ctx, q.CampaignID)
+	if err != nil {
+		return nil, err
+	}
+	days := autocloseDays(camp)
+	if _, err := r.SendToPerson(ctx, q.OwnerID, bot.Message{Text: fmt.Sprintf("诉求 %s：%s %s 回复“%s”，未作评价。诉求仍为已答复，%d 天内未评价将自动办结。",
+		q.Number, q.EnterpriseName, q.ContactName, truncateRunes(strings.TrimSpace(text), 20), days)}, "", ""); err != nil {
+		return nil, err
+	}
+	if err := h.redrawRequest(ctx, r, camp, q.ID); err != nil {
+		return nil, err
+	}
+	if err := r.Store.AppendAudit(ctx, store.AuditParams{Actor: contactActor(r), Entity: "enterprise_request", EntityID: q.Number,
+		Action: "ack", New: map[string]any{"text": truncateRunes(text, 50), "state": q.State}}); err != nil {
+		return nil, err
+	}
+	how := "点击答复下方的“已解决（满意）”"
+	if r.Event.Platform == bot.WeComKF {
+		how = "回复“满意”"
+	}
+	return bot.TextReply("不客气！如问题已解决，请%s；如仍有问题，直接回复说明即可。", how), nil
 }

@@ -158,6 +158,33 @@ func ratingCard(q *store.EnterpriseRequest) *cards.Card {
 	}}
 }
 
+// answerNextText says what happens after a leader's answer.
+func answerNextText(days int) string {
+	return fmt.Sprintf("问题已解决请回复“满意”或“基本满意”；仍未解决请回复“仍未解决”或直接说明，联系领导将继续办理。%d 天内未评价的，诉求将自动办结。", days)
+}
+
+// answerCard follows a leader's answer to the enterprise: what happens
+// next, and the three choices.
+func answerCard(q *store.EnterpriseRequest, days int) *cards.Card {
+	btn := func(text, rating string, style cards.ButtonStyle) cards.Button {
+		p := reqParams(q)
+		p["rating"] = rating
+		return cards.Button{Text: text, Action: "ereq.rate", Params: p, Style: style}
+	}
+	return &cards.Card{Title: "诉求 " + q.Number + " 已答复", Tone: cards.ToneInfo, Blocks: []cards.Block{
+		cards.MD(fmt.Sprintf("问题解决了吗？请选择：已解决请点“已解决（满意）”；仍有问题请点“仍未解决”或直接回复说明，联系领导将继续办理。\n%d 天内未评价的，诉求将自动办结。", days)),
+		cards.ButtonsBlock(btn("已解决（满意）", store.RatingSatisfied, cards.StylePrimary), btn("基本满意", store.RatingBasically, cards.StyleDefault),
+			btn("仍未解决", store.RatingUnsatisfied, cards.StyleDanger)),
+	}}
+}
+
+// unresolvedCard answers 仍未解决: the request goes on.
+func unresolvedCard(q *store.EnterpriseRequest) *cards.Card {
+	return &cards.Card{Title: "诉求 " + q.Number + " 继续办理", Tone: cards.ToneWarning, Blocks: []cards.Block{
+		cards.MD("已转告联系领导，诉求将继续办理。您可以直接回复补充说明仍未解决的情况。"),
+	}}
+}
+
 // rateThanksCard thanks for a rating and offers an optional comment.
 func rateThanksCard(q *store.EnterpriseRequest, rating string) *cards.Card {
 	p := reqParams(q)
@@ -283,6 +310,8 @@ func enterpriseSampleCards() []NamedCard {
 		{Name: "enterprise-transfer-form", Card: transferFormCard(q, []cards.Option{
 			{Value: officeTarget, Label: "市局专项整治办公室"}, {Value: "chen-hm", Label: "陈红梅（市交通运输局副局长）"}})},
 		{Name: "enterprise-rating", Card: ratingCard(&closed)},
+		{Name: "enterprise-answer", Card: answerCard(&answered, 7)},
+		{Name: "enterprise-unresolved", Card: unresolvedCard(&answered)},
 		{Name: "enterprise-rating-thanks", Card: rateThanksCard(&closed, store.RatingUnsatisfied)},
 		{Name: "enterprise-contact", Card: contactInfoCard(ent, lead, office)},
 		{Name: "enterprise-my-requests", Card: requestListCard("我的诉求", ent.Name, []*store.EnterpriseRequest{q}, loc, false)},

@@ -16,6 +16,18 @@ import (
 // workingSpans are the working periods of a day, in minutes after midnight.
 var workingSpans = [][2]int{{9 * 60, 12 * 60}, {13 * 60, 18 * 60}}
 
+// defaultAutocloseDays is how long an answered request waits for the
+// enterprise's rating before it closes itself (request_autoclose_days).
+const defaultAutocloseDays = 7
+
+// autocloseDays is the campaign's request_autoclose_days.
+func autocloseDays(c *store.Campaign) int {
+	if c == nil || c.Settings.RequestAutocloseDays <= 0 {
+		return defaultAutocloseDays
+	}
+	return c.Settings.RequestAutocloseDays
+}
+
 // defaultAnswerHours applies when the campaign file gives none.
 const defaultAnswerHours = 24
 

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"zhenggai/bot"
+	"zhenggai/cards"
+	"zhenggai/store"
 )
 
 // undeliveredLookback bounds how far back the planner looks for relay
@@ -28,6 +30,10 @@ const undeliveredLookback = 7 * 24 * time.Hour
 // the limit the office is told. The same run tells a leader when the
 // outbox gave up on one of his replies, and holds a reply refused by the
 // 微信客服 window again until the enterprise writes.
+//
+// Answered requests the enterprise neither rated nor wrote about for
+// request_autoclose_days close themselves (autoclose), and both sides are
+// told.
 func (h *handler) planEnterpriseRequests(ctx context.Context, run *bot.PlanRun) ([]bot.Outgoing, error) {
 	c := run.Campaign
 	loc := c.Location()
@@ -40,7 +46,11 @@ func (h *handler) planEnterpriseRequests(ctx context.Context, run *bot.PlanRun) 
 	if err != nil {
 		return nil, err
 	}
-	if len(qs) == 0 && len(failed) == 0 {
+	quiet, err := run.Store.AnsweredRequestsQuietSince(ctx, c.ID, run.Occurrence.AddDate(0, 0, -autocloseDays(c)))
+	if err != nil {
+		return nil, err
+	}
+	if len(qs) == 0 && len(failed) == 0 && len(quiet) == 0 {
 		return nil, nil
 	}
 	e, err := newPlanEnv(ctx, run)
@@ -54,7 +64,13 @@ func (h *handler) planEnterpriseRequests(ctx context.Context, run *bot.PlanRun) 
 	for _, f := range failed {
 		owners = append(owners, f.OwnerID)
 	}
+	for _, q := range quiet {
+		owners = append(owners, q.OwnerID)
+	}
 	if err := e.loadPeople(ctx, owners); err != nil {
+		return nil, err
+	}
+	if err := h.autoclose(ctx, run, e, quiet); err != nil {
 		return nil, err
 	}
 	for _, q := range qs {
@@ -99,4 +115,48 @@ func deliveryReason(errText string) string {
 		return "企业所用的消息平台未启用"
 	}
 	return "消息平台拒绝发送（" + truncateRunes(errText, 80) + "）"
+}
+
+// autoclose closes answered requests that stayed quiet for the campaign's
+// request_autoclose_days, with an audit row each, and tells the leader and
+// the enterprise (keys ereq:<number>:autoclose:…, once). The enterprise may
+// still rate a closed request.
+func (h *handler) autoclose(ctx context.Context, run *bot.PlanRun, e *planEnv, quiet []*store.EnterpriseRequest) error {
+	days := autocloseDays(run.Campaign)
+	for _, q := range quiet {
+		if err := run.Store.CloseEnterpriseRequest(ctx, q.ID, run.Occurrence); err != nil {
+			return err
+		}
+		if err := run.Store.AppendAudit(ctx, store.AuditParams{Actor: store.System, Entity: "enterprise_request", EntityID: q.Number,
+			Action: "autoclose", Old: map[string]any{"state": q.State}, New: map[string]any{"state": store.RequestClosed, "days": days}}); err != nil {
+			return err
+		}
+		key := "ereq:" + q.Number + ":autoclose"
+		told := "企业已收到通知"
+		to, ok, err := contactTarget(ctx, run.Bot, run.Store, q.ContactID)
+		if err != nil {
+			return err
+		}
+		if ok && to.Platform == bot.WeComKF {
+			why, err := kfWindowProblem(ctx, run.Store, to.UserID, run.Occurrence, 0)
+			if err != nil {
+				return err
+			}
+			if why != "" {
+				ok, told = false, "企业未收到通知："+why
+			}
+		} else if !ok {
+			told = "企业未收到通知：企业联系人在已启用的消息平台上都没有账号"
+		}
+		if ok {
+			e.out = append(e.out, bot.Outgoing{To: to, Key: key + ":contact", Message: bot.Message{Text: fmt.Sprintf(
+				"诉求 %s 已答复 %d 天未收到您的评价，已自动办结。如问题仍未解决，请直接回复说明，我们将重新转交联系领导办理；也可回复“满意”“基本满意”或“不满意”进行评价。",
+				q.Number, days)}})
+		}
+		owner := q.OwnerID
+		e.toPerson(&owner, key, requestSubject(q), &cards.Card{Title: "诉求已自动办结 · " + q.Number, Subtitle: q.EnterpriseName, Tone: cards.ToneInfo,
+			Blocks: []cards.Block{cards.MD(fmt.Sprintf("您答复的诉求 **%s**（%s %s）%d 天内企业未评价，已自动办结（%s）。企业之后仍可评价或重新提出。",
+				q.Number, q.EnterpriseName, q.ContactName, days, told))}})
+	}
+	return nil
 }

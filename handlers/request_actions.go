@@ -115,8 +115,12 @@ func (h *handler) replySubmit(ctx context.Context, r *bot.Request) (*bot.Reply, 
 		return nil, err
 	}
 	who := r.Person.Name
-	route, out, err := routeToContact(ctx, r.Bot(), r.Store, q, m, func(bot.Target) bot.Message {
-		return bot.Message{Text: replyText(q.Number, who, text)}
+	days := autocloseDays(r.Campaign)
+	route, out, err := routeToContact(ctx, r.Bot(), r.Store, q, m, func(to bot.Target) bot.Message {
+		if to.Platform == bot.WeComKF {
+			return bot.Message{Text: replyText(q.Number, who, text) + "\n\n" + answerNextText(days)}
+		}
+		return bot.Message{Text: replyText(q.Number, who, text), Card: answerCard(q, days)}
 	}, r.Now)
 	if err != nil {
 		return nil, err
@@ -356,8 +360,12 @@ func (h *handler) rateRequest(ctx context.Context, r *bot.Request) (*bot.Reply, 
 	if _, ok := ratingLabel[rating]; !ok {
 		return nil, bot.Refuse("该操作已失效，请重新打开卡片。")
 	}
+	answered := q.State == store.RequestAnswered
 	if err := h.applyRating(ctx, r, q, rating, ""); err != nil {
 		return nil, err
+	}
+	if answered && rating == store.RatingUnsatisfied {
+		return &bot.Reply{Card: unresolvedCard(q), Toast: "已转告联系领导", ToastKind: "info"}, nil
 	}
 	return &bot.Reply{Card: rateThanksCard(q, rating), Toast: "感谢您的评价", ToastKind: "success"}, nil
 }
@@ -389,10 +397,21 @@ func (h *handler) ratingByText(ctx context.Context, r *bot.Request, text string)
 // applyRating records a rating of a closed request, in the thread and the
 // audit log, and tells the owner; 不满意 reopens the request and tells the
 // office too.
+//
+// An answered request (not yet closed) is rated from the answer's buttons
+// or by an acknowledgement: 已解决（满意） and 基本满意 close it with that
+// rating; 仍未解决 keeps it open, waiting for the leader again.
 func (h *handler) applyRating(ctx context.Context, r *bot.Request, q *store.EnterpriseRequest, rating, comment string) error {
 	switch {
-	case q.State != store.RequestClosed:
-		return bot.Refuse("诉求 %s 尚未办结，办结后可评价。", q.Number)
+	case q.State == store.RequestOpen:
+		return bot.Refuse("诉求 %s 正在办理，联系领导答复后可评价。", q.Number)
+	case q.State == store.RequestAnswered && rating == store.RatingUnsatisfied:
+		return h.stillUnresolved(ctx, r, q, comment)
+	case q.State == store.RequestAnswered:
+		if err := r.Store.CloseEnterpriseRequest(ctx, q.ID, r.Now); err != nil {
+			return err
+		}
+		q.State, q.Rating = store.RequestClosed, nil
 	case q.Rating != nil:
 		return bot.Refuse("您已评价过诉求 %s（%s），感谢！", q.Number, ratingLabel[*q.Rating])
 	}
@@ -415,8 +434,62 @@ func (h *handler) applyRating(ctx context.Context, r *bot.Request, q *store.Ente
 	if err := h.tellRating(ctx, r, camp, q.ID, rating, comment); err != nil {
 		return err
 	}
+	if err := h.redrawRequest(ctx, r, camp, q.ID); err != nil {
+		return err
+	}
 	return r.Store.AppendAudit(ctx, store.AuditParams{Actor: contactActor(r), Entity: "enterprise_request", EntityID: q.Number,
 		Action: "rate", New: map[string]any{"rating": rating, "comment": comment, "owner": q.OwnerKey}})
+}
+
+// stillUnresolved takes 仍未解决 on an answered request: the request waits
+// for its leader again (its answer clock restarts), the thread says so and
+// the leader gets the request's card.
+func (h *handler) stillUnresolved(ctx context.Context, r *bot.Request, q *store.EnterpriseRequest, comment string) error {
+	if err := r.Store.MarkRequestWaiting(ctx, q.ID, r.Now); err != nil {
+		return err
+	}
+	cid := r.Contact.ID
+	text := "企业表示问题仍未解决"
+	if comment != "" {
+		text += "：" + comment
+	}
+	if err := r.Store.AddRequestMessage(ctx, &store.RequestMessage{RequestID: q.ID, Direction: store.MessageIn, ContactID: &cid,
+		Text: text, Platform: string(r.Event.Platform), MessageID: r.Event.Message.MessageID, CreatedAt: r.Now}); err != nil {
+		return err
+	}
+	camp, err := r.Store.CampaignByID(ctx, q.CampaignID)
+	if err != nil {
+		return err
+	}
+	fresh, err := r.Store.EnterpriseRequestByID(ctx, q.ID)
+	if err != nil {
+		return err
+	}
+	c, err := h.requestCard(ctx, r.Store, camp, fresh, fmt.Sprintf("**%s %s** 表示问题仍未解决，请继续办理", fresh.EnterpriseName, fresh.ContactName))
+	if err != nil {
+		return err
+	}
+	if err := refreshReminders(ctx, r, requestSubject(fresh), c); err != nil {
+		return err
+	}
+	if _, err := r.SendToPerson(ctx, fresh.OwnerID, bot.Message{Card: c}, "", requestSubject(fresh)); err != nil {
+		return err
+	}
+	return r.Store.AppendAudit(ctx, store.AuditParams{Actor: contactActor(r), Entity: "enterprise_request", EntityID: q.Number,
+		Action: "unresolved", New: map[string]any{"comment": comment, "state": fresh.State, "owner": fresh.OwnerKey}})
+}
+
+// redrawRequest redraws the request's cards sent to its handlers.
+func (h *handler) redrawRequest(ctx context.Context, r *bot.Request, camp *store.Campaign, id int64) error {
+	q, err := r.Store.EnterpriseRequestByID(ctx, id)
+	if err != nil {
+		return err
+	}
+	c, err := h.requestCard(ctx, r.Store, camp, q, "")
+	if err != nil {
+		return err
+	}
+	return refreshReminders(ctx, r, requestSubject(q), c)
 }
 
 // tellRating tells the owner about a rating or its comment; when

@@ -33,6 +33,9 @@ type CampaignSettings struct {
 	Holidays    []string            `json:"holidays,omitempty"`
 	Workdays    []string            `json:"workdays,omitempty"`
 	Supervision SupervisionSettings `json:"supervision,omitzero"`
+	// RequestAutocloseDays closes an answered request the enterprise did
+	// not rate after that many days; 0 means the default (7).
+	RequestAutocloseDays int `json:"request_autoclose_days,omitempty"`
 }
 
 // SupervisionSettings is the campaign file's supervision (督查督办): the

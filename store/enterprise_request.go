@@ -285,6 +285,16 @@ func (s *Store) RequestsWaitingSince(ctx context.Context, campaignID int64, befo
 		ORDER BY r.waiting_since, r.id`, campaignID, before)
 }
 
+// AnsweredRequestsQuietSince returns the campaign's answered requests with
+// no message in their thread, either way, after before: answered, not rated,
+// and quiet since (the candidates for request_autoclose_days). It locks
+// them, so two planners never close one twice.
+func (s *Store) AnsweredRequestsQuietSince(ctx context.Context, campaignID int64, before time.Time) ([]*EnterpriseRequest, error) {
+	return s.queryRequests(ctx, "answered requests quiet", `r.campaign_id = $1 AND r.state = 'answered'
+		AND NOT EXISTS (SELECT 1 FROM request_messages m WHERE m.request_id = r.id AND m.created_at > $2)
+		ORDER BY r.id FOR UPDATE OF r`, campaignID, before)
+}
+
 // OwnerRequestStats is one leader's record with enterprise requests.
 type OwnerRequestStats struct {
 	OwnerID  int64
