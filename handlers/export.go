@@ -59,7 +59,7 @@ func (h *handler) exportLedgerCommand(ctx context.Context, r *bot.Request) (*bot
 		}
 		scope = "本单位"
 	}
-	f, n, err := ledgerWorkbook(ctx, r.Store, r.Campaign, ids)
+	f, n, err := ledgerWorkbook(ctx, r.Store, r.Campaign, ids, r.Now)
 	if err != nil {
 		return nil, err
 	}

@@ -3,6 +3,7 @@ package handlers
 import (
 	"bytes"
 	"context"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -778,8 +779,11 @@ func TestLedgerExportImportRoundTrip(t *testing.T) {
 		t.Fatalf("export: %d %v", n, err)
 	}
 	rows := sheetRows(t, buf.Bytes())
-	if strings.Join(rows[0], ",") != strings.Join(ledgerColumns, ",") {
+	if strings.Join(rows[0], ",") != strings.Join(append(slices.Clone(ledgerColumns), lightColumn), ",") {
 		t.Errorf("header %v", rows[0])
+	}
+	if rows[1][15] != "绿灯（已销号）" {
+		t.Errorf("light of the closed row %q", rows[1][15])
 	}
 	closed := rows[1]
 	if closed[0] != "LB-2026-001" || closed[11] != "已销号" || closed[12] != "是" || closed[13] != "2026-11-26 10:00" || closed[10] != "已整改到位" {

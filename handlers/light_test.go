@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -151,5 +152,37 @@ func TestLightRequest(t *testing.T) {
 	answered := &store.EnterpriseRequest{State: store.RequestAnswered}
 	if got := lr.request(answered, c, at("2023-10-20", "10:00")); got.Light != LightGreen {
 		t.Errorf("answered: %s", got.Label())
+	}
+}
+
+// TestLightColumn: the export's 红黄绿灯 column is filled with the light's
+// colour.
+func TestLightColumn(t *testing.T) {
+	c := lightCampaign()
+	f, err := ledgerFile(c, nil, []*store.LedgerItem{
+		{Number: "LB-2023-001", DueOn: civilDay("2023-09-01"), Status: store.ItemInProgress},
+		{Number: "LB-2023-002", DueOn: civilDay("2023-12-29"), Status: store.ItemInProgress, CreatedAt: at("2023-09-20", "10:00")},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	items := []*store.LedgerItem{
+		{DueOn: civilDay("2023-09-01"), Status: store.ItemInProgress},
+		{DueOn: civilDay("2023-12-29"), Status: store.ItemInProgress, CreatedAt: at("2023-09-20", "10:00")},
+	}
+	if err := addLightColumn(f, c, items, civilDay("2023-10-10")); err != nil {
+		t.Fatal(err)
+	}
+	for cell, want := range map[string]string{"P1": "红黄绿灯", "P2": "红灯（已逾期 39 天）", "P3": "黄灯（10 个工作日无进展）"} {
+		if got, _ := f.GetCellValue(ledgerSheet, cell); got != want {
+			t.Errorf("%s = %q, want %q", cell, got, want)
+		}
+	}
+	for cell, want := range map[string]string{"P2": LightRed.Fill(), "P3": LightYellow.Fill()} {
+		id, _ := f.GetCellStyle(ledgerSheet, cell)
+		st, err := f.GetStyle(id)
+		if err != nil || len(st.Fill.Color) == 0 || !strings.EqualFold(strings.TrimPrefix(st.Fill.Color[0], "#"), want) {
+			t.Errorf("%s fill %+v %v, want %s", cell, st, err, want)
+		}
 	}
 }

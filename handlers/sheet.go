@@ -78,7 +78,7 @@ func progressCell(it *store.LedgerItem) string {
 }
 
 // ledgerWorkbook builds the ledger of the units (all when unitIDs is nil).
-func ledgerWorkbook(ctx context.Context, st *store.Store, c *store.Campaign, unitIDs []int64) (*excelize.File, int, error) {
+func ledgerWorkbook(ctx context.Context, st *store.Store, c *store.Campaign, unitIDs []int64, now time.Time) (*excelize.File, int, error) {
 	items, err := st.LedgerItems(ctx, c.ID, unitIDs)
 	if err != nil {
 		return nil, 0, err
@@ -89,6 +89,12 @@ func ledgerWorkbook(ctx context.Context, st *store.Store, c *store.Campaign, uni
 	}
 	f, err := ledgerFile(c, units, items)
 	if err != nil {
+		return nil, 0, err
+	}
+	if err := addLightColumn(f, c, items, dayOf(now, c.Location())); err != nil {
+		return nil, 0, err
+	}
+	if err := addNoticeSheet(ctx, st, f, c, units, unitIDs); err != nil {
 		return nil, 0, err
 	}
 	return f, len(items), nil
@@ -143,7 +149,7 @@ func ExportLedger(ctx context.Context, st *store.Store, w io.Writer, unitKey str
 		}
 		unitIDs = []int64{u.ID}
 	}
-	f, n, err := ledgerWorkbook(ctx, st, c, unitIDs)
+	f, n, err := ledgerWorkbook(ctx, st, c, unitIDs, time.Now()) // the CLI exports as of now
 	if err != nil {
 		return 0, fmt.Errorf("handlers: export ledger: %w", err)
 	}

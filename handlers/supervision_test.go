@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"sort"
@@ -8,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/xuri/excelize/v2"
 
 	"zhenggai/bot"
 	"zhenggai/cards"
@@ -153,6 +156,24 @@ func TestSupervisionNoticeLife(t *testing.T) {
 	wantContains(t, "liaison's list", sentText(f.say(t, lgLiaison, "", "督办单")[0]), "DB-2026-002", "未办结 1 件")
 	wantContains(t, "yima's list", sentText(f.say(t, lgYimaLiais, "", "督办单")[0]), "没有未办结的督办单")
 	wantContains(t, "office: typed number", sentText(f.say(t, lgOffice, "", "督办 DB-2026-001")[0]), "已办结")
+
+	// The ledger export carries the notices in their own sheet.
+	var file []byte
+	for _, s := range f.say(t, lgOffice, "", "导出台账 灵宝") {
+		if s.Message.File != nil {
+			file = s.Message.File.Content
+		}
+	}
+	x, err := excelize.OpenReader(bytes.NewReader(file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer x.Close()
+	rows, err := x.GetRows(noticeSheet)
+	if err != nil || len(rows) != 3 {
+		t.Fatalf("notice sheet: %v %v", rows, err)
+	}
+	wantContains(t, "notice sheet", strings.Join(rows[2], "|"), "DB-2026-001|灵宝市交通运输局|红色|"+it.Number, "已办结|李晓燕|2026-11-26 11:30|已约谈当事执法人员")
 }
 
 // TestSupervisionNoticeUnitAndReport: a notice about a unit as a whole and

@@ -161,3 +161,19 @@ func (s *Store) UpdateSupervisionNotice(ctx context.Context, n *SupervisionNotic
 	}
 	return nil
 }
+
+// LedgerItemsByIDs returns the items with ids, by id.
+func (s *Store) LedgerItemsByIDs(ctx context.Context, ids []int64) (map[int64]*LedgerItem, error) {
+	out := map[int64]*LedgerItem{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	items, err := s.queryItems(ctx, "ledger items by ids", `WHERE id = ANY($1)`, ids)
+	if err != nil {
+		return nil, err
+	}
+	for _, it := range items {
+		out[it.ID] = it
+	}
+	return out, nil
+}
