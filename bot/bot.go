@@ -162,6 +162,13 @@ func (b *Bot) Dispatch(ctx context.Context, ev *Event) (*Reply, error) {
 		if ev.Kind == KindCardAction && reply != nil {
 			reply = b.splitActionReply(r, reply)
 		}
+		if ev.Kind == KindCardAction && reply != nil && reply.Card != nil && reply.Subject != "" && !reply.NewMessage {
+			// The clicked card now shows reply.Subject: changes to it
+			// redraw this card too (handlers' refreshReminders).
+			if err := tx.SetDeliverySubject(ctx, platform, ev.Message.MessageID, reply.Subject); err != nil {
+				return err
+			}
+		}
 		queued = len(r.out)
 		return b.enqueue(ctx, tx, r.out)
 	})
@@ -290,7 +297,11 @@ func (b *Bot) queueReply(ctx context.Context, r *Request, reply *Reply) error {
 			to, m.ReplyTo = ad.DirectTarget(ev.Sender.ID), ""
 		}
 	}
-	r.Send(Outgoing{To: to, Message: m})
+	subject := ""
+	if m.Card != nil {
+		subject = reply.Subject
+	}
+	r.Send(Outgoing{To: to, Message: m, Subject: subject})
 	return nil
 }
 
@@ -362,9 +373,9 @@ func (b *Bot) splitActionReply(r *Request, reply *Reply) *Reply {
 	if reply.Text != "" {
 		r.Send(Outgoing{To: to, Message: Message{Text: reply.Text}})
 	}
-	inline := &Reply{Toast: reply.Toast, ToastKind: reply.ToastKind, Card: reply.Card}
+	inline := &Reply{Toast: reply.Toast, ToastKind: reply.ToastKind, Card: reply.Card, Subject: reply.Subject}
 	if reply.NewMessage && reply.Card != nil {
-		r.Send(Outgoing{To: to, Message: Message{Card: reply.Card}})
+		r.Send(Outgoing{To: to, Message: Message{Card: reply.Card}, Subject: reply.Subject})
 		inline.Card = nil
 	}
 	return inline

@@ -160,4 +160,8 @@ type Reply struct {
 	// NewMessage sends Card as a new message instead of replacing the
 	// clicked card.
 	NewMessage bool
+	// Subject names what Card shows (item:42), like Outgoing.Subject: the
+	// message carrying it, a queued reply or the clicked card it replaces,
+	// is redrawn when that changes.
+	Subject string
 }

@@ -309,6 +309,14 @@ func (h *handler) decide(ctx context.Context, r *bot.Request, q, oldReq *store.I
 			return nil, err
 		}
 	}
+	// Every card of the item (the group's, the other leaders' approval
+	// cards) shows the decision; the group hears it.
+	if err := redrawItem(ctx, r, it, u); err != nil {
+		return nil, err
+	}
+	if err := tellUnitGroups(ctx, r, u, decisionText(it, q, r.Person.Name)); err != nil {
+		return nil, err
+	}
 	action := "approve_" + q.Kind
 	if q.State == store.ItemRequestRejected {
 		action = "reject_" + q.Kind

@@ -188,7 +188,7 @@ func (h *handler) newItemSubmit(ctx context.Context, r *bot.Request) (*bot.Reply
 	if err := auditItem(ctx, r, "create", nil, it); err != nil {
 		return nil, err
 	}
-	return &bot.Reply{Card: c, Toast: "已登记为 " + it.Number, ToastKind: "success"}, nil
+	return itemReply(r, &bot.Reply{Card: c, Toast: "已登记为 " + it.Number, ToastKind: "success"}, it), nil
 }
 
 // progressStatuses are the statuses a progress update may set.
@@ -249,11 +249,14 @@ func (h *handler) progressSubmit(ctx context.Context, r *bot.Request) (*bot.Repl
 	if err := applyProgress(ctx, r, it, v.Get("text"), v.Get("status"), v.Get("effect"), v.Get("evidence")); err != nil {
 		return nil, err
 	}
+	if err := redrawItem(ctx, r, it, u); err != nil {
+		return nil, err
+	}
 	c, err := itemCard(ctx, r, it, u)
 	if err != nil {
 		return nil, err
 	}
-	return &bot.Reply{Card: c, Toast: "进展已更新", ToastKind: "success"}, nil
+	return itemReply(r, &bot.Reply{Card: c, Toast: "进展已更新", ToastKind: "success"}, it), nil
 }
 
 // applyProgress appends a progress update to a locked item and writes the
@@ -369,11 +372,14 @@ func (h *handler) progressCommand(ctx context.Context, r *bot.Request) (*bot.Rep
 	if err := applyProgress(ctx, r, it, text, "", "", ""); err != nil {
 		return nil, err
 	}
+	if err := redrawItem(ctx, r, it, u); err != nil {
+		return nil, err
+	}
 	c, err := itemCard(ctx, r, it, u)
 	if err != nil {
 		return nil, err
 	}
-	return &bot.Reply{Text: fmt.Sprintf("已记入 %s 的整改进展。", it.Number), Card: c}, nil
+	return itemReply(r, &bot.Reply{Text: fmt.Sprintf("已记入 %s 的整改进展。", it.Number), Card: c}, it), nil
 }
 
 // closeFormCard asks for a 销号 request.
@@ -510,6 +516,9 @@ func (h *handler) afterRequest(ctx context.Context, r *bot.Request, it, old *sto
 	if err != nil {
 		return nil, err
 	}
+	if err := redrawItem(ctx, r, it, u); err != nil {
+		return nil, err
+	}
 	c, err := itemCard(ctx, r, it, u)
 	if err != nil {
 		return nil, err
@@ -525,5 +534,5 @@ func (h *handler) afterRequest(ctx context.Context, r *bot.Request, it, old *sto
 	}
 	what := map[string]string{store.RequestKindClose: "销号", store.RequestKindExtend: "延期"}[q.Kind]
 	toast := fmt.Sprintf("已提交%s申请，等待%s审批", what, who)
-	return &bot.Reply{Card: c, Toast: toast, ToastKind: "success"}, nil
+	return itemReply(r, &bot.Reply{Card: c, Toast: toast, ToastKind: "success"}, it), nil
 }

@@ -373,7 +373,7 @@ func (h *handler) itemShow(ctx context.Context, r *bot.Request) (*bot.Reply, err
 	if err != nil {
 		return nil, err
 	}
-	return bot.CardReply(c), nil
+	return itemReply(r, bot.CardReply(c), it), nil
 }
 
 // paramItem loads the action's item (locked when lock is set) and its unit,
@@ -419,7 +419,7 @@ func staleReply(ctx context.Context, r *bot.Request, it *store.LedgerItem, u *st
 	if err != nil {
 		return nil, true, err
 	}
-	return &bot.Reply{Card: c, Toast: msgStale, ToastKind: "warning"}, true, nil
+	return itemReply(r, &bot.Reply{Card: c, Toast: msgStale, ToastKind: "warning"}, it), true, nil
 }
 
 // itemCard renders an item with its latest progress and its actions.

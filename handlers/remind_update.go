@@ -31,9 +31,13 @@ func refreshReminders(ctx context.Context, r *bot.Request, subject string, c *ca
 		return fmt.Errorf("handlers: encode card: %w", err)
 	}
 	sum := sha256.Sum256(body)
+	ev := r.Event
 	for _, d := range ds {
 		if d.MessageID == "" {
 			continue
+		}
+		if ev != nil && ev.Kind == bot.KindCardAction && d.Platform == string(ev.Platform) && d.MessageID == ev.Message.MessageID {
+			continue // the clicked card is answered in place
 		}
 		ref := bot.ParseMessageRef(d)
 		r.Send(bot.Outgoing{

@@ -126,6 +126,20 @@ func (s *Store) DeliveryByID(ctx context.Context, id int64) (*Delivery, error) {
 	return d, wrap("delivery", err)
 }
 
+// SetDeliverySubject records that the sent message messageID on platform
+// now shows subject (a card answered in place: a ledger page that became an
+// item's card), so that later changes of the subject redraw it. A message
+// the outbox did not send (none matches) is left alone.
+func (s *Store) SetDeliverySubject(ctx context.Context, platform, messageID, subject string) error {
+	if messageID == "" {
+		return nil
+	}
+	_, err := s.db.Exec(ctx, `UPDATE deliveries SET subject = $3
+		WHERE platform = $1 AND message_id = $2 AND message_id <> '' AND state = 'sent' AND subject IS DISTINCT FROM $3`,
+		platform, messageID, subject)
+	return wrap("set delivery subject", err)
+}
+
 // DeliveriesBySubject returns the sent deliveries about subject, so their
 // cards can be updated.
 func (s *Store) DeliveriesBySubject(ctx context.Context, subject string) ([]*Delivery, error) {

@@ -1,0 +1,51 @@
+package handlers
+
+import (
+	"context"
+
+	"zhenggai/bot"
+	"zhenggai/store"
+)
+
+// Cards stay true: every card that shows an item (subject item:<id>: the
+// unit group's card a liaison opened, the liaison's own copy, the leaders'
+// approval cards, reminders about it) is redrawn through the outbox when the
+// item changes, on platforms that can update cards; the card the user just
+// clicked is answered in place instead. The office's cards (with 督办 and
+// 挂牌 buttons) carry no subject and are not redrawn: their buttons are the
+// office's own.
+
+// itemReply is a reply showing item it as c: the message carrying it is
+// redrawn when the item changes. Office views keep no subject (see above).
+func itemReply(r *bot.Request, reply *bot.Reply, it *store.LedgerItem) *bot.Reply {
+	if reply != nil && reply.Card != nil && !r.Roles.Office {
+		reply.Subject = itemSubject(it.ID)
+	}
+	return reply
+}
+
+// redrawItem queues, in r's transaction, the redraw of every card sent
+// about it, as its card now reads.
+func redrawItem(ctx context.Context, r *bot.Request, it *store.LedgerItem, u *store.Unit) error {
+	c, err := itemCard(ctx, r, it, u)
+	if err != nil {
+		return err
+	}
+	return refreshReminders(ctx, r, itemSubject(it.ID), c)
+}
+
+// tellUnitGroups posts text to the unit's group chats on enabled platforms:
+// a decision asked for in the group is answered there too.
+func tellUnitGroups(ctx context.Context, r *bot.Request, u *store.Unit, text string) error {
+	chats, err := r.Store.ChatsOfUnit(ctx, u.ID)
+	if err != nil {
+		return err
+	}
+	for _, ch := range chats {
+		if ch.Kind != string(bot.Group) || !ch.Active || r.Bot().Adapter(bot.Platform(ch.Platform)) == nil {
+			continue
+		}
+		r.Send(bot.Outgoing{To: bot.Target{Platform: bot.Platform(ch.Platform), ChatID: ch.ExternalID}, Message: bot.Message{Text: text}})
+	}
+	return nil
+}
