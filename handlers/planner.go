@@ -479,8 +479,22 @@ func periodLabel(period string) string {
 	return fmt.Sprintf("%d年%d月", t.Year(), int(t.Month()))
 }
 
-// dateLabel renders a civil date as 6月23日.
-func dateLabel(d time.Time) string { return fmt.Sprintf("%d月%d日", int(d.Month()), d.Day()) }
+// dateLabel renders a civil date with its weekday, 6月23日（周五）: cards
+// state dates as dates, which stay true however long a card is kept.
+func dateLabel(d time.Time) string {
+	return fmt.Sprintf("%d月%d日（%s）", int(d.Month()), d.Day(), shortWeekdays[d.Weekday()])
+}
+
+var shortWeekdays = [...]string{"周日", "周一", "周二", "周三", "周四", "周五", "周六"}
+
+// sentCountdown is countdown as a snapshot, for cards that are not redrawn
+// day by day (reminders): 发送时还有 3 天.
+func sentCountdown(due, day time.Time) string {
+	if c := countdown(due, day); c != "今天截止" {
+		return "发送时" + c
+	}
+	return "发送当天截止"
+}
 
 // countdown says how far day is from due: 今天截止, 还有 3 天, 已逾期 2 天.
 func countdown(due, day time.Time) string {

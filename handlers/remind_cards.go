@@ -29,8 +29,8 @@ func reportReminderCard(u *store.Unit, liaison, period string, due, day time.Tim
 		who = "请" + liaison
 	}
 	return &cards.Card{Title: "月报提醒 · " + periodLabel(period), Subtitle: u.Name, Tone: tone, Blocks: []cards.Block{
-		cards.MD(fmt.Sprintf("**%s** 尚未报送 %s 阶段性工作进展情况及专项整治工作台账。\n截止时间：**%s**（%s）。%s按时报送。",
-			u.Name, periodLabel(period), dateLabel(due), countdown(due, day), who)),
+		cards.MD(fmt.Sprintf("**%s** 尚未报送 %s 阶段性工作进展情况及专项整治工作台账。\n截止时间：**%s**，%s。%s按时报送。",
+			u.Name, periodLabel(period), dateLabel(due), sentCountdown(due, day), who)),
 		cards.ButtonsBlock(reportButton(u, period)),
 		cards.NoteBlock("依据三交〔2023〕63号：每月23日前报送阶段性工作进展情况。"),
 	}}
@@ -66,7 +66,7 @@ func milestoneReminderCard(m *store.Milestone, u *store.Unit, liaison string, da
 		who = "请" + liaison
 	}
 	return &cards.Card{Title: "节点提醒 · " + dateLabel(due), Subtitle: u.Name, Tone: cards.ToneWarning, Blocks: []cards.Block{
-		cards.MD(fmt.Sprintf("**%s**\n截止时间：**%s**（%s）。%s完成后在此标记。", m.Title, dateLabel(due), countdown(due, day), who)),
+		cards.MD(fmt.Sprintf("**%s**\n截止时间：**%s**，%s。%s完成后在此标记。", m.Title, dateLabel(due), sentCountdown(due, day), who)),
 		cards.ButtonsBlock(milestoneButton(m, u)),
 	}}
 }
@@ -99,7 +99,7 @@ func itemReminderCard(it *store.DueItem, u *store.Unit, stage string, day time.T
 	}
 	fields := []cards.Field{
 		{Label: "单位", Value: u.Name, Short: true},
-		{Label: "整改时限", Value: due.Format(time.DateOnly) + "（" + countdown(due, day) + "）", Short: true},
+		{Label: "整改时限", Value: due.Format(time.DateOnly) + "（" + sentCountdown(due, day) + "）", Short: true},
 	}
 	if it.ResponsiblePerson != "" {
 		fields = append(fields, cards.Field{Label: "责任人", Value: it.ResponsiblePerson, Short: true})
@@ -119,7 +119,7 @@ func itemEscalationCard(it *store.DueItem, u *store.Unit, day time.Time) *cards.
 	due := civil(it.DueOn)
 	return &cards.Card{Title: "整改逾期 · " + it.Number, Subtitle: u.Name, Tone: cards.ToneDanger, Blocks: []cards.Block{
 		cards.MD(fmt.Sprintf("%s\n整改时限 %s，%s，仍未销号。请督促整改或审批延期。", truncate(it.Description, 200),
-			due.Format(time.DateOnly), countdown(due, day))),
+			due.Format(time.DateOnly), sentCountdown(due, day))),
 		cards.ButtonsBlock(cards.Button{Text: "查看台账", Action: "ledger.show", Params: map[string]string{"unit": u.Key, "page": "1"}, Command: "台账 " + u.Name}),
 	}}
 }
@@ -137,7 +137,7 @@ func itemOfficeEscalationCard(items []*store.DueItem, units map[int64]*store.Uni
 			name = u.Name
 		}
 		due := civil(it.DueOn)
-		t.Rows = append(t.Rows, []string{it.Number, name, due.Format(time.DateOnly), countdown(due, day)})
+		t.Rows = append(t.Rows, []string{it.Number, name, due.Format(time.DateOnly), sentCountdown(due, day)})
 	}
 	return &cards.Card{Title: "整改逾期升级", Tone: cards.ToneDanger, Blocks: []cards.Block{
 		cards.MD(fmt.Sprintf("以下 **%d** 条问题逾期已满三个工作日，仍未销号：", len(items))),
