@@ -72,6 +72,7 @@ type azWorld struct {
 	answerd *store.SupervisionNotice // answered, not closed
 	flagged *store.LedgerItem        // 灵宝, 挂牌督办
 	review  *store.LedgerItem        // 灵宝, 挂牌督办, 销号 approved by the leader, waiting for 复核
+	draft   *store.Bulletin          // the office's draft 通报 of 2026-10
 }
 
 // azRow is one command or action and its expected cells.
@@ -138,6 +139,11 @@ var azMatrix = []azRow{
 	{name: "取消挂牌", text: "取消挂牌 %flagged", write: true, mark: azText("已取消挂牌督办"), want: "NNNNYRB"},
 	{name: "复核通过", text: "复核通过 %review", write: true, mark: azText("复核通过"), want: "NNNNYRB"},
 	{name: "退回整改", text: "退回整改 %review", mark: azText("<reason>"), want: "NNNNYRB"},
+	{name: "通报", text: "通报 2026-11", write: true, mark: azText("关于2026年11月专项整治工作推进情况的通报"), want: "NNNNYRB",
+		note: "only the office composes and publishes 通报 (issue 21)"},
+	{name: "编辑通报", text: "编辑通报", mark: azText("<text>"), want: "NNNNYRB"},
+	{name: "发送通报", text: "发送通报", write: true, mark: azText("通报已发送"), want: "NNNNYRB"},
+	{name: "选择通报单位", text: "选择通报单位", mark: azText("<units>"), want: "NNNNYRB"},
 	{name: "联系人", text: "联系人", mark: azText("刘宝山"), want: "NNNNNYB",
 		note: "联系人 and 我的诉求 are the contact's commands; people are pointed to 诉求"},
 	{name: "我的诉求", text: "我的诉求", mark: azOpenNumber, want: "NNNNNYB"},
@@ -225,6 +231,14 @@ var azMatrix = []azRow{
 		mark: azText("<reason>"), want: "NNNNYNB"},
 	{name: "flag.review.reject.submit", params: func(w *azWorld) map[string]string { return itemRef(w.review) }, write: true,
 		form: cards.Values{"reason": {"佐证不足"}}, mark: azText("已退回整改"), want: "NNNNYNB"},
+
+	// 通报: the office only.
+	{name: "bulletin.edit.form", params: func(w *azWorld) map[string]string { return bulletinParams(w.draft) }, mark: azText("<text>"), want: "NNNNYNB"},
+	{name: "bulletin.edit.submit", params: func(w *azWorld) map[string]string { return bulletinParams(w.draft) }, write: true,
+		form: cards.Values{"text": {"关于2026年10月的通报（修改后）"}}, mark: azText("已保存"), want: "NNNNYNB"},
+	{name: "bulletin.pick.form", params: func(w *azWorld) map[string]string { return bulletinParams(w.draft) }, mark: azText("<units>"), want: "NNNNYNB"},
+	{name: "bulletin.send", write: true, mark: azText("通报已发送"), want: "NNNNYNB",
+		params: func(w *azWorld) map[string]string { return withParam(bulletinParams(w.draft), "scope", "all") }},
 
 	// Enterprise request actions: the paired leader and the office, and
 	// the enterprise's own contact for its ratings.
@@ -366,6 +380,13 @@ func (a *azFixture) build(t *testing.T) {
 	f.click(t, liaison, "item.close.submit", itemRef(f.item(t, w.review.Number)), cards.Values{"result": {"已整改"}})
 	f.click(t, leader, "approval.approve", requestParams(a.pendingOf(t, w.review)), nil)
 	w.flagged, w.review = f.item(t, w.flagged.Number), f.item(t, w.review.Number)
+
+	a.say(t, office, "通报 2026-10")
+	d, err := f.st.LatestDraftBulletin(a.ctx, f.camp.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.draft = d
 }
 
 // say sends text 1:1 without delivering: the matrix reads what the bot
@@ -436,7 +457,7 @@ func (a *azFixture) openOf(t *testing.T, account string) *store.EnterpriseReques
 // refusal itself) are left out of deliveries.
 var azTables = []string{"accounts", "audit_log", "audit_head", "bind_codes", "chats", "contacts", "counters", "dialogs",
 	"enterprise_requests", "enterprises", "files", "item_requests", "ledger_items", "milestone_submissions",
-	"monthly_reports", "pairings", "people", "progress_updates", "request_messages", "request_ratings", "supervision_notices", "flagged_items", "unit_members", "units"}
+	"monthly_reports", "pairings", "people", "progress_updates", "request_messages", "request_ratings", "supervision_notices", "flagged_items", "bulletins", "unit_members", "units"}
 
 // state is a digest of every row of azTables and of the deliveries not to
 // the asker.

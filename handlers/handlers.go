@@ -28,6 +28,7 @@ func Register(rt *bot.Router, d Deps) {
 	h.registerEnterprise(rt)
 	h.registerSupervision(rt)
 	h.registerFlags(rt)
+	h.registerBulletins(rt)
 	h.registerWords(rt)
 	rt.Fallback(h.fallback)
 }

@@ -66,6 +66,9 @@ var commandActions = map[string][]string{
 	"取消挂牌":   {"flag.unset"},
 	"复核通过":   {"flag.review.approve"},
 	"退回整改":   {"flag.review.reject.form"},
+	"编辑通报":   {"bulletin.edit.form"},
+	"发送通报":   {"bulletin.send"},
+	"选择通报单位": {"bulletin.pick.form"},
 	"上一页":    {"ledger.show"},
 	"下一页":    {"ledger.show"},
 }
