@@ -1,0 +1,142 @@
+package sim_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"zhenggai/store"
+)
+
+// The journeys of issue 15 as their users walk them in the simulator, each
+// in a real page: what each person sees is asserted, and a screenshot of the
+// end of each journey is kept in the test's temporary directory (-v prints
+// where) for a person to look at.
+
+// shotTo saves a screenshot of br as name.png under dir, or under
+// $ZG_SCREENSHOT_DIR when set (to keep them for a look).
+func shotTo(t *testing.T, br *browser, dir, name string) {
+	t.Helper()
+	if d := os.Getenv("ZG_SCREENSHOT_DIR"); d != "" {
+		dir = d
+	}
+	ctx, cancel := context.WithTimeout(br.ctx, 30*time.Second)
+	defer cancel()
+	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		t.Fatalf("screenshot %s: %v", name, err)
+	}
+	path := filepath.Join(dir, name+".png")
+	if err := os.WriteFile(path, png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshot %s", path)
+}
+
+// logHas is a JavaScript test that some bot message in the log contains s.
+func logHas(s string) string {
+	return fmt.Sprintf(`[...document.querySelectorAll("#log .msg-bot")].some(m => m.textContent.includes(%q))`, s)
+}
+
+// TestJourneyEnterpriseThanksAndRates: an enterprise contact asks, the
+// leader answers; the contact sees the answer with its three choices,
+// replies "谢谢" and is thanked (the request is not reopened: the leader is
+// told it was not rated), then presses 已解决（满意） and is thanked for the
+// rating.
+func TestJourneyEnterpriseThanksAndRates(t *testing.T) {
+	srv := startServer(t, nil)
+	dir := t.TempDir()
+	contact := newBrowser(t, 390, 844)
+	contact.open(srv.URL, "c:smx-yunshu:张伟", "d:c:smx-yunshu:张伟")
+	contact.say("我们公司的车辆年审一直办不下来，请帮忙协调")
+	contact.waitFor("the receipt", `document.querySelectorAll("#log .msg-bot").length > 0`)
+
+	leader := newBrowser(t, 1000, 800)
+	leader.open(srv.URL, "p:wang-jg", "d:p:wang-jg")
+	leader.waitFor("the request card", `document.querySelector('#log button[data-action="ereq.reply.form"]') !== null`)
+	leader.run("reply", chromedp.Click(chromedp.CSS(`#log button[data-action="ereq.reply.form"]`)))
+	leader.waitFor("the reply form", `document.querySelector("#log form.card-form textarea") !== null`)
+	const answer = "已联系车管所，明天上午可以办理。"
+	leader.run("answer",
+		chromedp.SendKeys(chromedp.CSS("#log form.card-form textarea"), answer),
+		chromedp.Click(chromedp.CSS("#log form.card-form button[type=submit]")),
+	)
+
+	contact.waitFor("the answer", logHas(answer))
+	contact.waitFor("the answer's choices", `document.querySelector('#log button[data-action="ereq.rate"]') !== null`)
+	contact.say("谢谢！")
+	contact.waitFor("the thank-you's answer", logHas("不客气"))
+	leader.waitFor("the leader told of the thank-you", logHas("未作评价"))
+	q, err := srv.Store.EnterpriseRequestByNumber(context.Background(), campaignID(t, srv), "QY-2026-0001")
+	if err != nil || q.State != store.RequestAnswered {
+		t.Fatalf("after 谢谢 the request is %+v (%v), want still answered", q, err)
+	}
+
+	contact.run("rate 已解决（满意）", chromedp.Click(chromedp.CSS(`#log button[data-action="ereq.rate"]`)))
+	contact.waitFor("thanks for the rating", logHas("感谢您的评价"))
+	shotTo(t, contact, dir, "enterprise-thanks-and-rates")
+	q, err = srv.Store.EnterpriseRequestByNumber(context.Background(), campaignID(t, srv), "QY-2026-0001")
+	if err != nil || q.State != store.RequestClosed || q.Rating == nil || *q.Rating != store.RatingSatisfied {
+		t.Fatalf("after the rating the request is %+v (%v)", q, err)
+	}
+}
+
+// TestJourneyLeaderApprovesAndGroupCardChanges: in 灵宝's group the liaison
+// opens an item by typing 办理 and its number, asks for its 销号 from the
+// card; the leader approves in his 1:1 chat, and the card in the group
+// changes: no longer 等待审批 but 已销号, and the group reads the decision.
+func TestJourneyLeaderApprovesAndGroupCardChanges(t *testing.T) {
+	srv := startServer(t, nil)
+	dir := t.TempDir()
+	ctx := context.Background()
+	camp := campaignID(t, srv)
+	u, err := srv.Store.UnitByKey(ctx, camp, "lingbao")
+	if err != nil {
+		t.Fatal(err)
+	}
+	it := &store.LedgerItem{CampaignID: camp, UnitID: u.ID, Source: "自查", Category: "执法不规范", Description: "执法记录仪未全程开启",
+		Measures: "建立执法记录仪使用台账，每周抽查", DueOn: time.Date(2026, 12, 20, 0, 0, 0, 0, time.UTC), Status: store.ItemInProgress}
+	if err := srv.Store.CreateLedgerItem(ctx, it, 2026); err != nil {
+		t.Fatal(err)
+	}
+
+	liaison := newBrowser(t, 1100, 900)
+	liaison.open(srv.URL, "p:li-lb", "g:lingbao")
+	liaison.say("@整改助手 办理 " + it.Number)
+	card := cardJS(it.Number)
+	liaison.waitFor("the item card", card+` !== undefined`)
+	liaison.run("申请销号", chromedp.Click(chromedp.CSS(`#log .card button[data-action="item.close.form"]`)))
+	liaison.waitFor("the 销号 form", `document.querySelector("#log form.card-form textarea") !== null`)
+	liaison.run("fill the result",
+		chromedp.SendKeys(chromedp.CSS("#log form.card-form textarea"), "已建立使用台账，抽查 3 次均全程开启。"),
+		chromedp.Click(chromedp.CSS("#log form.card-form button[type=submit]")),
+	)
+	liaison.waitFor("the card waits for approval", card+`?.textContent.includes("申请销号")`)
+
+	leader := newBrowser(t, 1000, 800)
+	leader.open(srv.URL, "p:liu-lb", "d:p:liu-lb")
+	leader.waitFor("the approval card", `document.querySelector('#log button[data-action="approval.approve"]') !== null`)
+	leader.run("同意", chromedp.Click(chromedp.CSS(`#log button[data-action="approval.approve"]`)))
+	leader.waitFor("the confirmation", `document.querySelector("#confirm").open && document.querySelector("#confirm-text").textContent.includes("确认同意")`)
+	leader.run("确定", chromedp.Click(chromedp.CSS(`#confirm button[value="ok"]`)))
+	leader.waitFor("the decision in place", logHas("刘宝山 于"))
+
+	liaison.waitFor("the group's card redrawn", card+`?.textContent.includes("已销号") && !`+card+`.textContent.includes("等待")`)
+	liaison.waitFor("the group told", logHas("同意了 "+it.Number+" 的销号申请"))
+	shotTo(t, liaison, dir, "group-card-after-approval")
+}
+
+// campaignID is the demo campaign's id.
+func campaignID(t *testing.T, srv *simServer) int64 {
+	t.Helper()
+	c, err := srv.Store.CampaignByKey(context.Background(), "demo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c.ID
+}
