@@ -120,12 +120,12 @@ func composeBulletin(ctx context.Context, r *bot.Request, period string) (string
 	var b strings.Builder
 	fmt.Fprintf(&b, "关于%s专项整治工作推进情况的通报\n\n", periodLabel(period))
 	if !due.IsZero() && !due.After(day) {
-		fmt.Fprintf(&b, "一、月报报送情况（截止 %s）：按时报送 %d 个单位；逾期报送 %d 个单位：%s；未报送 %d 个单位：%s。\n",
+		fmt.Fprintf(&b, "一、月报报送情况：截止 %s，按时报送 %d 个单位；逾期报送 %d 个单位：%s；未报送 %d 个单位：%s。\n",
 			dateLabel(due), len(onTime), len(late), list(late), len(missing), list(missing))
 	} else {
-		fmt.Fprintf(&b, "一、月报报送情况（%s截止）：已报送 %d 个单位；尚未报送 %d 个单位：%s。\n", dateLabel(due), len(onTime)+len(late), len(missing), list(missing))
+		fmt.Fprintf(&b, "一、月报报送情况：%s截止，已报送 %d 个单位；尚未报送 %d 个单位：%s。\n", dateLabel(due), len(onTime)+len(late), len(missing), list(missing))
 	}
-	fmt.Fprintf(&b, "二、逾期未整改问题（截至 %s）：%s。\n", dateLabel(day), list(overdue))
+	fmt.Fprintf(&b, "二、逾期未整改问题：截至 %s，%s。\n", dateLabel(day), list(overdue))
 	fmt.Fprintf(&b, "三、督办单未答复：%s。\n", list(unanswered))
 	b.WriteString("\n请相关单位高度重视，对照问题清单逐项整改，按时报送进展。\n市局专项整治办公室")
 	return b.String(), nil

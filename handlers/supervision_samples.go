@@ -30,7 +30,7 @@ func supervisionSampleCards() []NamedCard {
 		IssuedBy: &officeID, IssuedAt: now, SignedBy: &liaisonID, SignedAt: &signedAt, Version: 2}
 	about := noticeAbout{unit: lb, item: it}
 	bulletin := &store.Bulletin{ID: 3, Period: "2026-10", State: store.BulletinDraft, Version: 1,
-		Text: "关于2026年10月专项整治工作推进情况的通报\n\n一、月报报送情况（截止 10月23日）：按时报送 3 个单位；逾期报送 1 个单位：义马市交通运输局；未报送 0 个单位：无。\n二、逾期未整改问题（截至 11月26日）：灵宝市交通运输局 1 项。\n三、督办单未答复：灵宝市交通运输局（DB-2026-007）。\n\n请相关单位高度重视，对照问题清单逐项整改，按时报送进展。\n市局专项整治办公室"}
+		Text: "关于2026年10月专项整治工作推进情况的通报\n\n一、月报报送情况：截止 10月23日（周五），按时报送 3 个单位；逾期报送 1 个单位：义马市交通运输局；未报送 0 个单位：无。\n二、逾期未整改问题：截至 11月26日（周四），灵宝市交通运输局 1 项。\n三、督办单未答复：灵宝市交通运输局（DB-2026-007）。\n\n请相关单位高度重视，对照问题清单逐项整改，按时报送进展。\n市局专项整治办公室"}
 	sentB := *bulletin
 	sentB.State, sentB.SentAt = store.BulletinSent, &now
 	units := map[int64]*store.Unit{lb.ID: lb}
