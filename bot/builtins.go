@@ -22,6 +22,9 @@ func strangerReply(ev *Event) *Reply {
 	if ev.Kind == KindCardAction {
 		return &Reply{Toast: "您的账号尚未登记，请先发送“绑定 绑定码”。", ToastKind: "warning"}
 	}
+	if len(ev.Files) > 0 {
+		msg = "您好，我是整改助手。您的账号尚未登记，发送的附件未保存。\n请向市局专项整治办公室索取绑定码，发送“绑定 绑定码”（例如：绑定 ABCD2345）后再发送附件。"
+	}
 	return &Reply{Text: msg}
 }
 

@@ -170,12 +170,20 @@ var azMatrix = []azRow{
 	{name: "办结", text: "办结 %open", write: true, mark: azText("已办结"), want: "NNYNYRB"},
 	{name: "转为台账问题", text: "转为台账问题 %open", logged: true, mark: azText("转为台账问题"), want: "NNYNYRB"},
 	{name: "标记已完成", text: "标记已完成 selfservice-all-cases 灵宝", mark: azText("所有执法案件均通过自助处理系统办理"), want: "YNYNYRB"},
+	{name: "佐证", text: "佐证 %item", write: true, mark: azText("个附件记为"), want: "NNNNNRB",
+		note: "with no files of his own waiting, nobody attaches anything (TestFilesWithoutCaptionFindTheirItem walks the real case)"},
 	{name: "上一页", text: "上一页 灵宝", mark: azItemNumber, want: "YNYNYRB"},
 	{name: "下一页", text: "下一页 灵宝 第1页", mark: azItemNumber, want: "YNYNYRB"},
 
 	// Ledger actions.
 	{name: "ledger.show", params: azUnit("lingbao"), mark: azItemNumber, want: "YNYNYNB"},
 	{name: "item.show", params: azItem, mark: azItemNumber, want: "YNYNYNB"},
+	{name: "evidence.attach", params: func(w *azWorld) map[string]string {
+		p := itemRef(w.item)
+		p["pending"] = "1"
+		return p
+	}, write: true, mark: azText("个附件记为"), want: "NNNNNNB",
+		note: "pending files are their sender's only: a pending id of someone else (here none of the clicker's) is refused to everyone; the attach itself is walked in evidence_pending_test.go"},
 	{name: "item.new.form", params: azUnit("lingbao"), mark: azText(azLB), want: "YNYNYNB"},
 	{name: "item.new.submit", params: azUnit("lingbao"), write: true, mark: azText("已登记为"), want: "YNYNYNB",
 		form: cards.Values{"source": {"s1"}, "category": {"c2"}, "description": {"执法人员随意拦车检查"}, "measures": {"约谈并整改"}, "due": {"2026-12-20"}}},

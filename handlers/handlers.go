@@ -84,6 +84,9 @@ func (h *handler) fallback(ctx context.Context, r *bot.Request) (*bot.Reply, err
 	if reply, ok, err := h.enterpriseFallback(ctx, r); ok || err != nil {
 		return reply, err
 	}
+	if reply, ok, err := h.filesWithoutCaption(ctx, r); ok || err != nil {
+		return reply, err
+	}
 	return bot.TextReply("没有理解“%s”。发送“帮助”查看可用功能。", truncate(r.Event.Text, 20)), nil
 }
 

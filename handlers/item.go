@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"regexp"
 	"strconv"
 	"strings"
@@ -115,7 +116,17 @@ func (h *handler) newItemForm(ctx context.Context, r *bot.Request) (*bot.Reply, 
 	if err != nil {
 		return nil, err
 	}
-	return h.newItemReply(ctx, r, u)
+	reply, err := h.newItemReply(ctx, r, u)
+	if err != nil {
+		return nil, err
+	}
+	if ev := actionParam(r, "evidence"); ev != "" && reply.Card.Form() != nil {
+		// Chosen for files sent without a caption: they go with the item.
+		f := reply.Card.Form()
+		f.Submit.Params = maps.Clone(f.Submit.Params)
+		f.Submit.Params["evidence"] = ev
+	}
+	return reply, nil
 }
 
 func (h *handler) newItemReply(ctx context.Context, r *bot.Request, u *store.Unit) (*bot.Reply, error) {
@@ -181,14 +192,23 @@ func (h *handler) newItemSubmit(ctx context.Context, r *bot.Request) (*bot.Reply
 	if err := r.Store.CreateLedgerItem(ctx, it, r.Now.In(r.Campaign.Location()).Year()); err != nil {
 		return nil, err
 	}
+	if err := auditItem(ctx, r, "create", nil, it); err != nil {
+		return nil, err
+	}
+	// Files sent without a caption, for which 新增问题 was chosen.
+	attached, err := attachPending(ctx, r, it)
+	if err != nil {
+		return nil, err
+	}
 	c, err := itemCard(ctx, r, it, u)
 	if err != nil {
 		return nil, err
 	}
-	if err := auditItem(ctx, r, "create", nil, it); err != nil {
-		return nil, err
+	toast := "已登记为 " + it.Number
+	if attached > 0 {
+		toast += fmt.Sprintf("，附件 %d 个已记为佐证", attached)
 	}
-	return itemReply(r, &bot.Reply{Card: c, Toast: "已登记为 " + it.Number, ToastKind: "success"}, it), nil
+	return itemReply(r, &bot.Reply{Card: c, Toast: toast, ToastKind: "success"}, it), nil
 }
 
 // progressStatuses are the statuses a progress update may set.

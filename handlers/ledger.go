@@ -32,6 +32,8 @@ func (h *handler) registerLedger(rt *bot.Router) {
 
 	rt.Action("ledger.show", h.ledgerShow)
 	rt.Action("item.show", h.itemShow)
+	rt.Action("evidence.attach", h.evidenceAttach)
+	rt.Command(h.evidenceCommand, "佐证")
 	rt.Action("item.new.form", h.newItemForm)
 	rt.Action("item.new.submit", h.newItemSubmit)
 	rt.Action("item.progress.form", h.progressForm)
