@@ -140,3 +140,47 @@ func campaignID(t *testing.T, srv *simServer) int64 {
 	}
 	return c.ID
 }
+
+// TestJourneyLiaisonPhotoFindsItsItem: in her 1:1 chat the liaison opens the
+// ledger, opens an item, and sends a photo of the rectified site with no
+// caption; the bot asks which item it is for, she picks the item, and its
+// card shows the photo as evidence.
+func TestJourneyLiaisonPhotoFindsItsItem(t *testing.T) {
+	srv := startServer(t, nil)
+	dir := t.TempDir()
+	ctx := context.Background()
+	camp := campaignID(t, srv)
+	u, err := srv.Store.UnitByKey(ctx, camp, "lingbao")
+	if err != nil {
+		t.Fatal(err)
+	}
+	it := &store.LedgerItem{CampaignID: camp, UnitID: u.ID, Source: "自查自纠", Category: "执法不规范", Description: "执法车辆停放不规范",
+		Measures: "划定停放区域", DueOn: time.Date(2026, 12, 20, 0, 0, 0, 0, time.UTC), Status: store.ItemInProgress}
+	if err := srv.Store.CreateLedgerItem(ctx, it, 2026); err != nil {
+		t.Fatal(err)
+	}
+	photo := filepath.Join(dir, "停放区域整改后.jpg")
+	if err := os.WriteFile(photo, []byte("\xff\xd8\xff\xe0\x00\x10JFIF\x00 site photo"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	br := newBrowser(t, 1100, 900)
+	br.open(srv.URL, "p:li-lb", "d:p:li-lb")
+	br.say("台帐")
+	br.waitFor("the ledger card", `document.querySelector('#log .card button[data-action="item.show"]') !== null`)
+	br.run("办理", chromedp.Click(chromedp.CSS(`#log .card button[data-action="item.show"]`)))
+	br.waitFor("the item card", cardJS(it.Number)+` !== undefined`)
+
+	br.run("send the photo", chromedp.SetUploadFiles(chromedp.CSS("#file-input"), []string{photo}))
+	br.waitFor("the question", cardJS("收到附件")+` !== undefined`)
+	if eval[bool](br, logHas("没有理解")) {
+		t.Fatal("a caption-less photo was not understood")
+	}
+	br.run("pick the item", chromedp.Click(chromedp.CSS(`#log .card button[data-action="evidence.attach"]`)))
+	br.waitFor("the item's card with the photo", cardJS(it.Number)+`?.textContent.includes("停放区域整改后.jpg")`)
+	shotTo(t, br, dir, "liaison-photo-evidence")
+	ups, err := srv.Store.ProgressOf(ctx, it.ID, 5)
+	if err != nil || len(ups) != 1 || ups[0].FileID == nil {
+		t.Fatalf("progress after the photo: %+v %v", ups, err)
+	}
+}
