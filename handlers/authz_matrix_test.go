@@ -73,6 +73,10 @@ type azWorld struct {
 	flagged *store.LedgerItem        // 灵宝, 挂牌督办
 	review  *store.LedgerItem        // 灵宝, 挂牌督办, 销号 approved by the leader, waiting for 复核
 	draft   *store.Bulletin          // the office's draft 通报 of 2026-10
+	clueNew *store.Clue              // a 线索 not yet assigned
+	clueAsg *store.Clue              // assigned to 灵宝, not signed
+	clueSgn *store.Clue              // signed by 灵宝
+	clueAns *store.Clue              // answered by 灵宝, waiting for the office
 }
 
 // azRow is one command or action and its expected cells.
@@ -228,6 +232,43 @@ var azMatrix = []azRow{
 		form: cards.Values{"text": {"已约谈当事执法人员"}}, mark: azText("已答复"), want: "YNYNNNB"},
 	{name: "notice.close", params: func(w *azWorld) map[string]string { return noticeParams(w.answerd) }, write: true,
 		mark: azText("已办结"), want: "NNNNYNB"},
+
+	// 线索: the office registers, assigns, closes and reviews; only the
+	// assigned unit's people sign, convert and answer; the contact details
+	// are shown to the office and that unit, each view audited.
+	{name: "线索", text: "线索", mark: func(w *azWorld) string { return w.clueAsg.Number }, want: "YSYSYRB",
+		note: "a unit's people see the clues assigned to their units, the office the whole pool"},
+	{name: "线索", text: "线索 %clue", logged: true, mark: azText("13800001234"), want: "YNYNYRB"},
+	{name: "登记线索", text: "登记线索", mark: azText("<source><content>"), want: "NNNNYRB"},
+	{name: "clue.new.submit", params: func(*azWorld) map[string]string { return map[string]string{} }, write: true, mark: azText("已登记"), want: "NNNNYNB",
+		form: cards.Values{"source": {"12328"}, "content": {"执法人员随意拦车"}, "contact": {"王女士"}, "phone": {"13800001234"}}},
+	{name: "clue.show", params: func(w *azWorld) map[string]string { return clueParams(w.clueAsg) }, logged: true,
+		mark: azText("13800001234"), want: "YNYNYNB"},
+	{name: "clue.assign.form", params: func(w *azWorld) map[string]string { return clueParams(w.clueNew) },
+		mark: azText("<unit><due>"), want: "NNNNYNB"},
+	{name: "clue.assign.submit", params: func(w *azWorld) map[string]string { return clueParams(w.clueNew) }, write: true,
+		form: cards.Values{"unit": {"lingbao"}, "due": {"2026-12-10"}}, mark: azText("已分办"), want: "NNNNYNB"},
+	{name: "clue.close.form", params: func(w *azWorld) map[string]string { return clueParams(w.clueNew) },
+		mark: azText("<kind><reason>"), want: "NNNNYNB"},
+	{name: "clue.close.submit", params: func(w *azWorld) map[string]string { return clueParams(w.clueNew) }, write: true,
+		form: cards.Values{"kind": {"重复"}, "reason": {"与前一线索重复"}}, mark: azText("已办结"), want: "NNNNYNB"},
+	{name: "clue.sign", params: func(w *azWorld) map[string]string { return clueParams(w.clueAsg) }, write: true,
+		mark: azText("已签收线索"), want: "YNYNNNB", note: "the office does not sign for a unit"},
+	{name: "clue.convert.form", params: func(w *azWorld) map[string]string { return clueParams(w.clueSgn) },
+		mark: azText("<category><description>"), want: "YNYNNNB"},
+	{name: "clue.convert.submit", params: func(w *azWorld) map[string]string { return clueParams(w.clueSgn) }, write: true,
+		form: cards.Values{"category": {"逐利执法"}, "description": {"随意拦车"}, "measures": {"约谈"}, "due": {"2026-12-20"}},
+		mark: azText("已转为台账问题"), want: "YNYNNNB"},
+	{name: "clue.answer.form", params: func(w *azWorld) map[string]string { return clueParams(w.clueSgn) },
+		mark: azText("<kind><text>"), want: "YNYNNNB"},
+	{name: "clue.answer.submit", params: func(w *azWorld) map[string]string { return clueParams(w.clueSgn) }, write: true,
+		form: cards.Values{"kind": {"不属实"}, "text": {"经核查不属实"}}, mark: azText("已答复"), want: "YNYNNNB"},
+	{name: "clue.accept", params: func(w *azWorld) map[string]string { return clueParams(w.clueAns) }, write: true,
+		mark: azText("已办结"), want: "NNNNYNB"},
+	{name: "clue.return.form", params: func(w *azWorld) map[string]string { return clueParams(w.clueAns) },
+		mark: azText("<reason>"), want: "NNNNYNB"},
+	{name: "clue.return.submit", params: func(w *azWorld) map[string]string { return clueParams(w.clueAns) }, write: true,
+		form: cards.Values{"reason": {"请补充材料"}}, mark: azText("已退回"), want: "NNNNYNB"},
 
 	// 挂牌督办: the office flags, unflags and reviews.
 	{name: "flag.set", params: azItem, write: true, mark: azText("已挂牌督办"), want: "NNNNYNB"},
@@ -395,6 +436,34 @@ func (a *azFixture) build(t *testing.T) {
 		t.Fatal(err)
 	}
 	w.draft = d
+
+	// Four 线索: new, assigned to 灵宝, signed, answered.
+	clue := func(state string) *store.Clue {
+		r := f.click(t, office, "clue.new.submit", nil, cards.Values{"source": {"12328"}, "content": {"执法人员随意拦车罚款"},
+			"contact": {"王女士"}, "phone": {"13800001234"}})
+		c, err := f.st.ClueByNumber(a.ctx, f.camp.ID, strings.Fields(r.Toast)[1])
+		if err != nil {
+			t.Fatalf("clue: %v (%s)", err, r.Toast)
+		}
+		steps := []func(){
+			func() {
+				f.click(t, office, "clue.assign.submit", clueParams(c), cards.Values{"unit": {"lingbao"}, "due": {"2026-12-10"}})
+			},
+			func() { f.click(t, liaison, "clue.sign", clueParams(c), nil) },
+			func() {
+				f.click(t, liaison, "clue.answer.submit", clueParams(c), cards.Values{"kind": {"已处理"}, "text": {"已退还罚款"}})
+			},
+		}
+		n := map[string]int{store.ClueNew: 0, store.ClueAssigned: 1, store.ClueSigned: 2, store.ClueAnswered: 3}[state]
+		for _, step := range steps[:n] {
+			step()
+			if c, err = f.st.ClueByID(a.ctx, c.ID); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return c
+	}
+	w.clueNew, w.clueAsg, w.clueSgn, w.clueAns = clue(store.ClueNew), clue(store.ClueAssigned), clue(store.ClueSigned), clue(store.ClueAnswered)
 }
 
 // say sends text 1:1 without delivering: the matrix reads what the bot
@@ -465,7 +534,7 @@ func (a *azFixture) openOf(t *testing.T, account string) *store.EnterpriseReques
 // refusal itself) are left out of deliveries.
 var azTables = []string{"accounts", "audit_log", "audit_head", "bind_codes", "chats", "contacts", "counters", "dialogs",
 	"enterprise_requests", "enterprises", "files", "item_requests", "ledger_items", "milestone_submissions",
-	"monthly_reports", "pairings", "people", "progress_updates", "request_messages", "request_ratings", "supervision_notices", "flagged_items", "bulletins", "unit_members", "units"}
+	"monthly_reports", "pairings", "people", "progress_updates", "request_messages", "request_ratings", "supervision_notices", "flagged_items", "bulletins", "clues", "unit_members", "units"}
 
 // state is a digest of every row of azTables and of the deliveries not to
 // the asker.
@@ -618,6 +687,9 @@ func (w *azWorld) expand(text string) string {
 	if w.notice != nil {
 		r = append(r, "%notice", w.notice.Number, "%signed", w.signed.Number, "%answerd", w.answerd.Number,
 			"%flagged", w.flagged.Number, "%review", w.review.Number)
+	}
+	if w.clueAsg != nil {
+		r = append(r, "%clue", w.clueAsg.Number)
 	}
 	return strings.NewReplacer(r...).Replace(text)
 }

@@ -29,6 +29,7 @@ func Register(rt *bot.Router, d Deps) {
 	h.registerSupervision(rt)
 	h.registerFlags(rt)
 	h.registerBulletins(rt)
+	h.registerClues(rt)
 	h.registerWords(rt)
 	rt.Fallback(h.fallback)
 }
