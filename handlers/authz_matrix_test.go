@@ -121,6 +121,7 @@ var azMatrix = []azRow{
 		note: "the unit's leader may edit its ledger like its liaison (Roles.CanEdit); DESIGN only bars other units"},
 	{name: "进展", text: "进展 %item 已约谈当事执法人员", write: true, mark: azText("已记入"), want: "YNYNYRB"},
 	{name: "月报", text: "月报 灵宝", mark: azText(azLB), want: "YNYNYRB"},
+	{name: "补报", text: "补报 11月 灵宝", mark: azText(azLB), want: "YNYNYRB"},
 	{name: "待审批", text: "待审批", mark: func(w *azWorld) string { return w.pending.Number }, want: "NNYSYRB",
 		note: "the office decides too (Roles.CanDecide, deciders() when a unit has no leader); DESIGN names leaders and lets the office see all"},
 	{name: "导出台账", text: "导出台账 灵宝", mark: azItemNumber, want: "YNYNYRB"},

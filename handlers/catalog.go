@@ -1,6 +1,9 @@
 package handlers
 
-import "zhenggai/cards"
+import (
+	"zhenggai/cards"
+	"zhenggai/store"
+)
 
 // NamedCard is one card the product sends, built from fixed sample data.
 type NamedCard struct {
@@ -23,7 +26,7 @@ func CardCatalog() []NamedCard {
 
 func helpSampleCards() []NamedCard {
 	c := &cards.Card{Title: "整改助手 · 使用帮助", Tone: cards.ToneInfo, Blocks: []cards.Block{
-		cards.MD("以下命令直接输入文字发送即可（群聊中请先 @整改助手）；卡片上按钮的文字也可以直接输入。\n**台账**：查看本单位专项整治工作台账\n**月报**：报送本月阶段性工作进展情况（每月23日前）"),
+		cards.MD("以下命令直接输入文字发送即可（群聊中请先 @整改助手）；卡片上按钮的文字也可以直接输入。\n**台账**：查看本单位专项整治工作台账\n" + reportHelpLine(&store.Campaign{Settings: store.CampaignSettings{MonthlyReport: store.MonthlyReportSettings{DueDay: 23}}})),
 	}}
 	return []NamedCard{{Name: "help", Card: c}}
 }

@@ -24,7 +24,7 @@ func (h *handler) registerLedger(rt *bot.Router) {
 	rt.Command(h.ledgerCommand, "台账")
 	rt.Command(h.newItemCommand, "新增问题")
 	rt.Command(h.progressCommand, "进展")
-	rt.Command(h.reportCommand, "月报")
+	rt.Command(h.reportCommand, "月报", "补报")
 	rt.Command(h.pendingApprovals, "待审批")
 	rt.Command(h.exportLedgerCommand, "导出台账")
 	rt.Command(h.exportMonthlyCommand, "导出月报")

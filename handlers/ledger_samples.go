@@ -3,6 +3,7 @@ package handlers
 import (
 	"time"
 
+	"zhenggai/cards"
 	"zhenggai/store"
 )
 
@@ -79,7 +80,13 @@ func ledgerSampleCards() []NamedCard {
 		{"report-form", reportFormCardFrom(lb, "2026-11", due, day.AddDate(0, 0, -5), items[:3])},
 		{"report-form-late", reportFormCardFrom(lb, "2026-11", due, day, nil)},
 		{"report-done", reportDoneCard(lb, report, due, loc)},
-		{"report-status", reportStatusCard("2026-11", due, day, []*store.Unit{lb, ym, ls}, reports, loc)},
+		{"report-status", reportStatusCard("2026-11", due, day, []*store.Unit{lb, ym, ls}, reports,
+			map[int64][]reportPeriod{ls.ID: {{period: "2026-09", due: due.AddDate(0, -2, 0)}, {period: "2026-10", due: due.AddDate(0, -1, 0)}}}, loc)},
+		{"report-owed", func() *cards.Card {
+			c := reportFormCardFrom(lb, "2026-12", time.Date(2026, 12, 23, 0, 0, 0, 0, time.UTC), day, nil)
+			c.Blocks = append(c.Blocks, owedBlocks(lb, []reportPeriod{{period: "2026-10", due: due.AddDate(0, -1, 0)}, {period: "2026-11", due: due}}, day)...)
+			return c
+		}()},
 		{"milestone-form", milestoneFormCard(ms, lb, day)},
 		{"milestone-done", milestoneDoneCard(ms, lb, sub, "李晓燕", loc)},
 	}

@@ -652,11 +652,13 @@ func TestMonthlyReport(t *testing.T) {
 	f := newLgFixture(t)
 	lb := f.unit(t, "lingbao")
 	stale := f.addItem(t, "lingbao", "本月未更新的问题", "2026-12-30")
-	// A typed 月报 means the oldest due, unsubmitted period: 2026-08.
+	// A typed 月报 means the open period (2026-12, due 12-23) and offers
+	// the owed ones (2026-08 to 2026-11) as 补报 buttons.
 	sent := f.say(t, lgLiaison, lgGroup, "月报")
-	wantContains(t, "月报", sentText(sent[0]), "月报 · 2026年8月", "已逾期")
+	wantContains(t, "月报", sentText(sent[0]), "月报 · 2026年12月", "还有 27 天", "另有 **4** 期月报尚未报送",
+		"补报 2026年8月（逾期 97 天）", "补报 2026年11月（逾期 3 天）")
 	form := sent[0].Message.Card.Form()
-	if form.Submit.Params["period"] != "2026-08" || form.Submit.Params["unit"] != "lingbao" {
+	if form.Submit.Params["period"] != "2026-12" || form.Submit.Params["unit"] != "lingbao" {
 		t.Errorf("typed 月报 params %v", form.Submit.Params)
 	}
 	// A reminder's button carries its period; the form lists items not

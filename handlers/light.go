@@ -180,24 +180,15 @@ type reportState struct {
 }
 
 // reportStateOf returns the unit's report standing on day, given the
-// periods it has reported. A period's due day moves to the workday before
-// when it falls on a day off; a period is owed once that day has passed.
+// periods it has reported: the period rule of period.go.
 func reportStateOf(c *store.Campaign, reported map[string]bool, day time.Time) reportState {
 	var st reportState
-	cal := calendarOf(c)
-	periods, dues := reportPeriods(c)
-	for i, p := range periods {
-		due := cal.onOrBeforeWorkday(dues[i])
-		if due.Before(day) {
-			if !reported[p] {
-				st.owed = append(st.owed, p)
-			}
-			continue
-		}
-		if !reported[p] {
-			st.open, st.openDue = p, due
-		}
-		break
+	ps := unitStandingOn(c, day, reported)
+	for _, p := range ps.owed {
+		st.owed = append(st.owed, p.period)
+	}
+	if ps.hasOpen && !ps.openDone {
+		st.open, st.openDue = ps.open.period, ps.open.due
 	}
 	return st
 }

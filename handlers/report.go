@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -16,53 +15,41 @@ import (
 )
 
 // Monthly reports (月报, 阶段性工作进展情况). A card action carries its
-// period; a typed 月报 means the unit's oldest period that is due or being
-// reminded (its first reminder day has come) and not yet submitted. A
+// period; a typed 月报 means the open period, with the owed ones offered
+// beside it (period.go). A
 // report is on time when submitted on or before the period's due day in
 // the campaign's time zone. The form lists the unit's open items with no
 // progress update since the period's first day and asks to confirm them.
 
-// reportDue returns the due date of a period of the campaign's calendar.
+// reportDue returns the due day of a period of the campaign's calendar,
+// on a workday (period.go).
 func reportDue(c *store.Campaign, period string) (time.Time, bool) {
-	periods, dues := reportPeriods(c)
-	if i := slices.Index(periods, period); i >= 0 {
-		return dues[i], true
-	}
-	return time.Time{}, false
-}
-
-// reportOpens is the first day a period is asked for: its earliest
-// reminder.
-func reportOpens(c *store.Campaign, due time.Time) time.Time {
-	lead := 0
-	for _, d := range c.Settings.MonthlyReport.RemindDaysBefore {
-		lead = max(lead, d)
-	}
-	return due.AddDate(0, 0, -lead)
+	p, ok := standingOn(c, time.Time{}).find(period)
+	return p.due, ok
 }
 
 // reportSubject is the delivery subject of messages about a report.
 func reportSubject(u *store.Unit, period string) string { return "report:" + u.Key + ":" + period }
 
-// typedPeriodRe is a period typed after 月报, as a reminder's 填报月报
-// button types it: 2026-11.
-var typedPeriodRe = regexp.MustCompile(`^(\d{4}-\d{2})(?:\s+|$)`)
-
-// reportCommand answers 月报 [单位] and 月报 <期> [单位] (月报 2026-11, what
-// a reminder's 填报月报 button types): the latter does what the button does.
+// reportCommand answers 月报 [期] [单位] and 补报 [期] [单位]. Without a
+// period it opens the open period (period.go) and offers each owed one as
+// a 补报 button; after the window closes it offers the owed ones only. With
+// a period (月报 11月, 月报 2026-11, what a reminder's 填报月报 button
+// types) it does what the button does.
 func (h *handler) reportCommand(ctx context.Context, r *bot.Request) (*bot.Reply, error) {
-	if m := typedPeriodRe.FindStringSubmatch(strings.TrimSpace(r.Args)); m != nil {
-		rest := strings.TrimSpace(strings.TrimSpace(r.Args)[len(m[0]):])
-		u, _, err := askerUnit(ctx, r, rest)
-		if err != nil {
-			return nil, err
-		}
-		if u == nil {
-			return nil, bot.Refuse("请写明单位，例如“月报 %s 灵宝”。", m[1])
-		}
-		return asAction(ctx, r, "report.form", map[string]string{"unit": u.Key, "period": m[1]}, h.reportForm)
+	day := today(r)
+	st := standingOn(r.Campaign, day)
+	if len(st.all) == 0 {
+		return nil, bot.Refuse("本次专项整治没有配置月报。")
 	}
-	u, choose, err := askerUnit(ctx, r, r.Args)
+	p, rest, hasPeriod, err := parseTypedPeriod(st, day, r.Args)
+	if err != nil {
+		return nil, err
+	}
+	if !hasPeriod && rest != "" && strings.ContainsAny(rest, "0123456789月") {
+		return nil, bot.Refuse("没有理解“%s”。请发送“月报”，或写明报送期，例如“月报 11月”“月报 2026-11”。", rest)
+	}
+	u, choose, err := askerUnit(ctx, r, rest)
 	if err != nil {
 		return nil, err
 	}
@@ -73,33 +60,65 @@ func (h *handler) reportCommand(ctx context.Context, r *bot.Request) (*bot.Reply
 				btnUnits = append(btnUnits, x)
 			}
 		}
-		return bot.CardReply(unitPickerCard("月报", "月报", btnUnits, "")), nil
+		word := "月报"
+		if hasPeriod {
+			word = "月报 " + p.period
+		}
+		return bot.CardReply(unitPickerCard("月报", word, btnUnits, "")), nil
 	}
 	if u.IsOffice {
 		return nil, bot.Refuse("市局专项整治办公室无需报送月报。查看各单位报送情况请发送“报送情况”。")
 	}
-	periods, dues := reportPeriods(r.Campaign)
-	done, err := r.Store.ReportedPeriods(ctx, u.ID, periods)
+	if hasPeriod {
+		return asAction(ctx, r, "report.form", map[string]string{"unit": u.Key, "period": p.period}, h.reportForm)
+	}
+	done, err := r.Store.ReportedPeriods(ctx, u.ID, reportPeriodsOnly(r.Campaign))
 	if err != nil {
 		return nil, err
 	}
-	day := today(r)
-	for i, p := range periods {
-		if done[p] || reportOpens(r.Campaign, dues[i]).After(day) {
-			continue
-		}
-		c, err := reportFormCard(ctx, r, u, p, dues[i])
+	st = unitStandingOn(r.Campaign, day, done)
+	if st.hasOpen && !st.openDone {
+		c, err := reportFormCard(ctx, r, u, st.open.period, st.open.due)
 		if err != nil {
 			return nil, err
 		}
+		c.Blocks = append(c.Blocks, owedBlocks(u, st.owed, day)...)
 		return bot.CardReply(c), nil
 	}
-	for i, p := range periods {
-		if !done[p] && dues[i].After(day) {
-			return bot.TextReply("%s目前没有需要报送的月报。下一期：%s，%s 前报送。", u.Name, periodLabel(p), dateLabel(dues[i])), nil
+	if len(st.owed) > 0 {
+		head := fmt.Sprintf("本期（%s）月报已报送。", st.open.label())
+		if !st.hasOpen {
+			head = "本次专项整治的报送期已结束。"
 		}
+		c := &cards.Card{Title: "月报 · 补报", Subtitle: u.Name, Tone: cards.ToneDanger, Blocks: append(
+			[]cards.Block{cards.MD(head)}, owedBlocks(u, st.owed, day)...)}
+		return bot.CardReply(c), nil
 	}
-	return bot.TextReply("%s目前没有需要报送的月报。", u.Name), nil
+	if !st.hasOpen {
+		return bot.TextReply("%s的月报已全部报送，本次专项整治的报送期已结束。", u.Name), nil
+	}
+	if i := slices.IndexFunc(st.all, func(x reportPeriod) bool { return x.period == st.open.period }); i+1 < len(st.all) {
+		next := st.all[i+1]
+		return bot.TextReply("%s的 %s 月报已报送，目前没有需要报送的月报。下一期：%s，%s 前报送。", u.Name, st.open.label(), next.label(), dateLabel(next.due)), nil
+	}
+	return bot.TextReply("%s的 %s 月报已报送，这是本次专项整治的最后一期。", u.Name, st.open.label()), nil
+}
+
+// owedBlocks says which periods the unit owes and offers each as a 补报
+// button; nothing when it owes none.
+func owedBlocks(u *store.Unit, owed []reportPeriod, day time.Time) []cards.Block {
+	if len(owed) == 0 {
+		return nil
+	}
+	var btns []cards.Button
+	for _, p := range owed {
+		btns = append(btns, cards.Button{Text: owedLabel(p, day), Action: "report.form",
+			Params: map[string]string{"unit": u.Key, "period": p.period}})
+	}
+	return []cards.Block{
+		cards.MD(fmt.Sprintf("另有 **%d** 期月报尚未报送，请补报：", len(owed))),
+		cards.ButtonsBlock(btns...),
+	}
 }
 
 // reportParams loads the action's unit and period.
@@ -238,43 +257,77 @@ func (h *handler) reportSubmit(ctx context.Context, r *bot.Request) (*bot.Reply,
 	return &bot.Reply{Card: reportDoneCard(u, m, due, r.Campaign.Location()), Toast: toast, ToastKind: "success"}, nil
 }
 
-// statusPeriod is the period 报送情况 and 导出月报 show by default: the
-// latest one already asked for, else the first.
-func statusPeriod(c *store.Campaign, day time.Time) string {
-	periods, dues := reportPeriods(c)
-	if len(periods) == 0 {
-		return ""
+// defaultPeriod is the period 报送情况 and 导出月报 show by default: the
+// open period, or the last one once the window has closed.
+func defaultPeriod(st periodStanding) reportPeriod {
+	if st.hasOpen || len(st.all) == 0 {
+		return st.open
 	}
-	out := periods[0]
-	for i, p := range periods {
-		if !reportOpens(c, dues[i]).After(day) {
-			out = p
-		}
-	}
-	return out
+	return st.all[len(st.all)-1]
 }
 
-// periodArg reads a YYYY-MM (or 2026年11月) from args, or the default.
+// periodArg reads a period (2026-11, 2026年11月, 11月) from args, or the
+// default.
 func periodArg(r *bot.Request, args string) (string, error) {
+	day := today(r)
+	st := standingOn(r.Campaign, day)
+	if len(st.all) == 0 {
+		return "", bot.Refuse("本次专项整治没有配置月报。")
+	}
 	args = strings.TrimSpace(args)
 	if args == "" {
-		p := statusPeriod(r.Campaign, today(r))
-		if p == "" {
-			return "", bot.Refuse("本次专项整治没有配置月报。")
-		}
-		return p, nil
+		return defaultPeriod(st).period, nil
 	}
-	s := strings.NewReplacer("年", "-", "月", "", "/", "-", ".", "-").Replace(args)
-	for _, layout := range []string{"2006-01", "2006-1"} {
-		if t, err := time.Parse(layout, s); err == nil {
-			p := t.Format("2006-01")
-			if _, ok := reportDue(r.Campaign, p); !ok {
-				return "", bot.Refuse("“%s”不是本次专项整治的报送期。", args)
-			}
-			return p, nil
+	p, rest, ok, err := parseTypedPeriod(st, day, args)
+	if err != nil {
+		return "", err
+	}
+	if !ok || rest != "" {
+		return "", bot.Refuse("请按“2026-11”或“11月”的格式写明月份。")
+	}
+	return p.period, nil
+}
+
+// owedByUnit returns, for each unit, the periods before shown whose due
+// day has passed and that it has not reported, oldest first: what it owes
+// besides the period shown.
+func owedByUnit(ctx context.Context, st *store.Store, c *store.Campaign, shown string, day time.Time) (map[int64][]reportPeriod, error) {
+	var before []string
+	due := map[string]reportPeriod{}
+	for _, p := range standingOn(c, day).all {
+		if p.period >= shown || !p.due.Before(day) {
+			break
+		}
+		before = append(before, p.period)
+		due[p.period] = p
+	}
+	out := map[int64][]reportPeriod{}
+	if len(before) == 0 {
+		return out, nil
+	}
+	missing, err := st.MissingReports(ctx, c.ID, before)
+	if err != nil {
+		return nil, err
+	}
+	for _, m := range missing {
+		out[m.UnitID] = append(out[m.UnitID], due[m.Period])
+	}
+	return out, nil
+}
+
+// monthsLabel renders periods as 8月、9月 (with the year when they span
+// more than one: 2026年12月、2027年1月).
+func monthsLabel(ps []reportPeriod) string {
+	oneYear := len(ps) > 0 && ps[0].period[:4] == ps[len(ps)-1].period[:4]
+	var out []string
+	for _, p := range ps {
+		if t, err := time.Parse("2006-01", p.period); err == nil && oneYear {
+			out = append(out, fmt.Sprintf("%d月", t.Month()))
+		} else {
+			out = append(out, p.label())
 		}
 	}
-	return "", bot.Refuse("请按“2026-11”的格式写明月份。")
+	return strings.Join(out, "、")
 }
 
 // reportStatusCommand answers 报送情况 [YYYY-MM] for the office: who has and
@@ -305,15 +358,26 @@ func (h *handler) reportStatusCommand(ctx context.Context, r *bot.Request) (*bot
 			shown = append(shown, u)
 		}
 	}
-	return bot.CardReply(reportStatusCard(period, due, today(r), shown, reports, r.Campaign.Location())), nil
+	owed, err := owedByUnit(ctx, r.Store, r.Campaign, period, today(r))
+	if err != nil {
+		return nil, err
+	}
+	return bot.CardReply(reportStatusCard(period, due, today(r), shown, reports, owed, r.Campaign.Location())), nil
 }
 
-func reportStatusCard(period string, due, day time.Time, units []*store.Unit, reports map[int64]*store.MonthlyReport, loc *time.Location) *cards.Card {
-	t := &cards.Table{Columns: []string{"单位", "报送情况", "报送时间"}}
+// reportStatusCard shows one period's reports and, beside it, what each
+// unit still owes of the earlier ones (补报).
+func reportStatusCard(period string, due, day time.Time, units []*store.Unit, reports map[int64]*store.MonthlyReport, owed map[int64][]reportPeriod, loc *time.Location) *cards.Card {
+	t := &cards.Table{Columns: []string{"单位", "报送情况", "报送时间", "待补报"}}
 	var onTime, late, missing int
-	var missingNames []string
+	var missingNames, owedNames []string
 	for _, u := range units {
 		m := reports[u.ID]
+		back := "—"
+		if ps := owed[u.ID]; len(ps) > 0 {
+			back = monthsLabel(ps)
+			owedNames = append(owedNames, fmt.Sprintf("%s（%s）", u.Name, back))
+		}
 		switch {
 		case m == nil:
 			missing++
@@ -322,16 +386,19 @@ func reportStatusCard(period string, due, day time.Time, units []*store.Unit, re
 			if due.Before(day) {
 				state = "逾期未报"
 			}
-			t.Rows = append(t.Rows, []string{u.Name, state, "—"})
+			t.Rows = append(t.Rows, []string{u.Name, state, "—", back})
 		case m.OnTime:
 			onTime++
-			t.Rows = append(t.Rows, []string{u.Name, "按时报送", m.SubmittedAt.In(loc).Format("01-02 15:04")})
+			t.Rows = append(t.Rows, []string{u.Name, "按时报送", m.SubmittedAt.In(loc).Format("01-02 15:04"), back})
 		default:
 			late++
-			t.Rows = append(t.Rows, []string{u.Name, "逾期报送", m.SubmittedAt.In(loc).Format("01-02 15:04")})
+			t.Rows = append(t.Rows, []string{u.Name, "逾期报送", m.SubmittedAt.In(loc).Format("01-02 15:04"), back})
 		}
 	}
 	tone := cards.ToneSuccess
+	if len(owedNames) > 0 {
+		tone = cards.ToneWarning
+	}
 	if missing > 0 {
 		tone = cards.ToneWarning
 		if due.Before(day) {
@@ -345,6 +412,9 @@ func reportStatusCard(period string, due, day time.Time, units []*store.Unit, re
 		}}
 	if missing > 0 {
 		c.Blocks = append(c.Blocks, cards.NoteBlock("未报送："+joinNames(missingNames, 20)))
+	}
+	if len(owedNames) > 0 {
+		c.Blocks = append(c.Blocks, cards.NoteBlock("往期待补报："+joinNames(owedNames, 20)))
 	}
 	return c
 }

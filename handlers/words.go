@@ -41,6 +41,7 @@ var synonyms = map[string]string{
 var commandActions = map[string][]string{
 	"台账":     {"ledger.show"},
 	"月报":     {"report.form"},
+	"补报":     {"report.form"},
 	"摘要":     {"digest.show"},
 	"待审批":    {"approval.show"},
 	"诉求":     {"ereq.show"},
