@@ -44,6 +44,8 @@ Usage:
                                                   issue a single-use binding code
   zhenggai ledger export -o FILE.xlsx [--unit KEY]
   zhenggai ledger import -f FILE.xlsx
+  zhenggai clue export -o FILE.xlsx
+  zhenggai clue import -f FILE.xlsx
   zhenggai report monthly --period YYYY-MM -o FILE.xlsx
   zhenggai tick --now RFC3339                     run what the scheduler would run at that instant
   zhenggai audit verify [--anchor ID:HEX]... [--anchors FILE]
@@ -93,7 +95,7 @@ func dispatch(ctx context.Context, args []string, getenv func(string) string, st
 		fmt.Fprint(stdout, usage)
 		return nil
 	}
-	known := map[string]bool{"serve": true, "migrate": true, "campaign": true, "ledger": true, "report": true,
+	known := map[string]bool{"serve": true, "migrate": true, "campaign": true, "ledger": true, "clue": true, "report": true,
 		"tick": true, "audit": true, "doctor": true}
 	if !known[cmd] {
 		return errUsage
@@ -130,6 +132,8 @@ func dispatch(ctx context.Context, args []string, getenv func(string) string, st
 		return a.tick(ctx, rest)
 	case "ledger":
 		return a.ledger(ctx, rest)
+	case "clue":
+		return a.clue(ctx, rest)
 	case "report":
 		return a.report(ctx, rest)
 	}
@@ -779,6 +783,45 @@ func (a *app) ledger(ctx context.Context, args []string) error {
 			return err
 		}
 		fmt.Fprintf(a.stdout, "ledger imported: %s\n", res)
+		return nil
+	}
+	return errUsage
+}
+
+// clue runs `clue export -o FILE` and `clue import -f FILE`.
+func (a *app) clue(ctx context.Context, args []string) error {
+	if len(args) == 0 {
+		return errUsage
+	}
+	fs := flag.NewFlagSet("clue "+args[0], flag.ContinueOnError)
+	out := fs.String("o", "", "output .xlsx file")
+	file := fs.String("f", "", "input .xlsx file")
+	if err := fs.Parse(args[1:]); err != nil {
+		return errUsage
+	}
+	switch {
+	case args[0] == "export" && *out != "":
+		var buf bytes.Buffer
+		n, err := handlers.ExportClues(ctx, a.store, &buf, time.Now())
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(*out, buf.Bytes(), 0o644); err != nil {
+			return err
+		}
+		fmt.Fprintf(a.stdout, "clues exported: %d to %s\n", n, *out)
+		return nil
+	case args[0] == "import" && *file != "":
+		f, err := os.Open(*file)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		n, err := handlers.ImportClues(ctx, a.store, f, store.System, time.Now())
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(a.stdout, "clues imported: %d\n", n)
 		return nil
 	}
 	return errUsage
