@@ -139,11 +139,11 @@ func (h *handler) contactMessage(ctx context.Context, r *bot.Request) (*bot.Repl
 			fileNames = append(fileNames, f.Name+"（文件过大，未能保存）")
 			continue
 		}
-		id, err := r.Store.SaveRequestFile(ctx, f.Name, f.MIME, f.Content, string(r.Event.Platform), r.Event.Sender.ID)
-		if err != nil {
+		sf := &store.StoredFile{Name: f.Name, MIME: f.MIME, Content: f.Content, Platform: string(r.Event.Platform), Sender: r.Event.Sender.ID}
+		if err := r.Store.SaveFile(ctx, sf); err != nil {
 			return nil, err
 		}
-		m := &store.RequestMessage{RequestID: q.ID, Direction: store.MessageIn, ContactID: &contactID, FileID: &id,
+		m := &store.RequestMessage{RequestID: q.ID, Direction: store.MessageIn, ContactID: &contactID, FileID: &sf.ID,
 			Text: "[附件] " + f.Name, Platform: string(r.Event.Platform), MessageID: r.Event.Message.MessageID, CreatedAt: r.Now}
 		if err := r.Store.AddRequestMessage(ctx, m); err != nil {
 			return nil, err

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"crypto/sha256"
 	"time"
 )
 
@@ -88,20 +87,6 @@ func (s *Store) HeldMessagesOfContact(ctx context.Context, contactID int64) ([]*
 func (s *Store) SetMessageHeld(ctx context.Context, id int64, held bool) error {
 	_, err := s.db.Exec(ctx, `UPDATE request_messages SET held = $2 WHERE id = $1`, id, held)
 	return wrap("set message held", err)
-}
-
-// SaveRequestFile keeps a file's content, once per content hash, and returns its
-// id: what enterprises send is downloaded when it arrives, because platform
-// media links expire.
-func (s *Store) SaveRequestFile(ctx context.Context, name, mime string, content []byte, platform, sender string) (int64, error) {
-	sum := sha256.Sum256(content)
-	var id int64
-	err := s.db.QueryRow(ctx, `
-		INSERT INTO files (sha256, name, mime, size, content, platform, sender)
-		VALUES ($1, $2, $3, $4, $5, $6, $7)
-		ON CONFLICT (sha256) DO UPDATE SET sha256 = excluded.sha256
-		RETURNING id`, sum[:], name, mime, len(content), content, platform, sender).Scan(&id)
-	return id, wrap("save file", err)
 }
 
 // KFWindowOf returns a WeChat user's 微信客服 reply window without locking
