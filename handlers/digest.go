@@ -16,7 +16,8 @@ import (
 )
 
 // The daily digest: at digest.at on workdays each leader gets, for his
-// units, the countdown to the next milestone, this month's report status,
+// units, the countdown to the next milestone, the open period's report
+// status and the periods still owed (补报, period.go),
 // overdue and due-soon items, approvals waiting for him and enterprise
 // requests waiting for him with their age; the office gets the
 // campaign-wide version. A digest whose facts are the same as the last one
@@ -38,7 +39,8 @@ type digestData struct {
 	next      *store.Milestone
 	period    string
 	due       time.Time
-	missing   map[int64]bool // units without this period's report
+	missing   map[int64]bool           // units without this period's report
+	owed      map[int64][]reportPeriod // earlier periods each unit has not reported (补报)
 	urgency   map[int64]*store.UnitUrgency
 	approvals map[int64]*store.UnitApprovals
 	requests  map[int64]*store.OwnerRequests
@@ -59,9 +61,10 @@ func loadDigestData(ctx context.Context, st *store.Store, c *store.Campaign, now
 			break
 		}
 	}
-	periods, dues := reportPeriods(c)
-	if i := slices.Index(periods, d.day.Format("2006-01")); i >= 0 {
-		d.period, d.due = periods[i], dues[i]
+	// The open period and, beside it, the owed ones (period.go).
+	shown := "9999-99" // after the window: every period is past
+	if ps := standingOn(c, d.day); ps.hasOpen {
+		d.period, d.due, shown = ps.open.period, ps.open.due, ps.open.period
 		mr, err := st.MissingReports(ctx, c.ID, []string{d.period})
 		if err != nil {
 			return nil, err
@@ -69,6 +72,9 @@ func loadDigestData(ctx context.Context, st *store.Store, c *store.Campaign, now
 		for _, m := range mr {
 			d.missing[m.UnitID] = true
 		}
+	}
+	if d.owed, err = owedByUnit(ctx, st, c, shown, d.day); err != nil {
+		return nil, err
 	}
 	if d.urgency, err = st.ItemUrgency(ctx, c.ID, d.day, d.day.AddDate(0, 0, digestSoonDays), digestTop); err != nil {
 		return nil, err
@@ -126,6 +132,17 @@ func (d *digestData) digestCard(title, who string, units []*store.Unit, all bool
 			}
 			add(line)
 		}
+	}
+	var owedNames []string
+	for _, u := range units {
+		if ps := d.owed[u.ID]; len(ps) > 0 && !u.IsOffice {
+			owedNames = append(owedNames, fmt.Sprintf("%s（%s）", u.Name, monthsLabel(ps)))
+		}
+	}
+	if len(owedNames) > 0 {
+		actionable = true
+		facts = append(facts, "owed:"+strings.Join(owedNames, ","))
+		add("**往期月报待补报**：" + joinNames(owedNames, 12))
 	}
 	var overdue, soon int
 	var top []store.UrgentItem

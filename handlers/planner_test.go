@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -312,6 +313,17 @@ func TestDigest(t *testing.T) {
 		sort.Strings(who)
 		return n, who
 	}
+	// May is reported by every unit: nothing owed (a unit owing a past
+	// period is something to act on; TestDigestOwed).
+	units, err := st.Units(ctx, f.camp.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range units {
+		if !u.IsOffice {
+			f.submitReport(t, u.Key, "2023-05")
+		}
+	}
 	// 06-12: June's report is 11 days away, nothing to act on: no digests.
 	if n, who := digests(f.tick(t, at("2023-06-12", "08:30"))); n != 0 {
 		t.Errorf("06-12: %d digests to %v", n, who)
@@ -387,4 +399,34 @@ func TestReminderCardsTurnGreen(t *testing.T) {
 			t.Errorf("update %+v", u)
 		}
 	}
+}
+
+// TestDigestOwed: a unit that has not reported a past period (May) owes
+// it; its leader's digest says so beside the open period (June) and is
+// sent although June is far off.
+func TestDigestOwed(t *testing.T) {
+	ctx := context.Background()
+	st := storetest.TestStore(ctx, t)
+	f := newPlanFixture(t, ctx, st, "../deploy/campaigns/sanmenxia-2023.yaml")
+	f.submitReport(t, "lingbao", "2023-05")
+	var who []string
+	for _, k := range f.tick(t, at("2023-06-12", "08:30")) {
+		if strings.HasPrefix(k, "digest") {
+			who = append(who, k[strings.LastIndex(k, ":")+1:])
+		}
+	}
+	if !slices.Contains(who, "lushi-leader") || slices.Contains(who, "lingbao-leader") {
+		t.Errorf("digests to %v", who)
+	}
+	f.h.Clock.Set(at("2023-06-12", "10:00"))
+	if _, err := f.h.Text("p:lushi-leader", "", "摘要"); err != nil {
+		t.Fatal(err)
+	}
+	var text string
+	for _, s := range f.h.Deliver() {
+		if s.Message.Card != nil {
+			text += cardText(s.Message.Card)
+		}
+	}
+	wantContains(t, "digest", text, "2023年6月月报", "往期月报待补报", "卢氏县交通运输局（5月）")
 }

@@ -27,6 +27,7 @@ func reminderSampleCards() []NamedCard {
 	d := &digestData{
 		day: day, now: day.Add(8*time.Hour + 30*time.Minute), next: m, period: "2023-06", due: due,
 		missing: map[int64]bool{1: true},
+		owed:    map[int64][]reportPeriod{1: {{period: "2023-05", due: time.Date(2023, 5, 23, 0, 0, 0, 0, time.UTC)}}},
 		urgency: map[int64]*store.UnitUrgency{1: {UnitID: 1, Overdue: 1, DueSoon: 2, Top: []store.UrgentItem{
 			{UnitID: 1, ID: 41, Number: "LB-2023-003", Description: "罚没款未按时上缴", DueOn: day.AddDate(0, 0, -2)},
 			{UnitID: 1, ID: 42, Number: it.Number, Description: it.Description, DueOn: it.DueOn},
