@@ -314,8 +314,12 @@ func (a *app) buildBot(clock bot.Clock) (*bot.Bot, error) {
 	if err != nil {
 		return nil, err
 	}
+	fileMax, err := a.cfg.FileMaxBytes()
+	if err != nil {
+		return nil, err
+	}
 	b, err := bot.New(bot.Config{Store: a.store, Router: rt, Logger: a.log, Clock: clock,
-		SendRates: map[bot.Platform]int{bot.Feishu: feishuRate}})
+		SendRates: map[bot.Platform]int{bot.Feishu: feishuRate}, FileMaxBytes: fileMax})
 	if err != nil {
 		return nil, err
 	}

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
+	"strings"
 	"time"
 
 	"zhenggai/store"
@@ -27,6 +29,9 @@ type Config struct {
 	// second (Feishu: 50 by default); 0 removes it, for a platform that
 	// has none (a local fake). Per-recipient limits always apply.
 	SendRates map[Platform]int
+	// FileMaxBytes is the largest inbound file kept (FILE_MAX_MB); 0 means
+	// DefaultFileMax.
+	FileMaxBytes int64
 }
 
 // Bot is the runtime: adapters by platform, the router, inbound dedupe,
@@ -42,6 +47,7 @@ type Bot struct {
 	order     []Platform
 	wake      chan struct{}
 	limits    rateLimits
+	fileMax   int64
 }
 
 // New returns a Bot. It fails when the router has registration errors.
@@ -61,6 +67,7 @@ func New(cfg Config) (*Bot, error) {
 		dialogTTL: cmp.Or(cfg.DialogTTL, 30*time.Minute),
 		adapters:  map[Platform]Adapter{},
 		wake:      make(chan struct{}, 1),
+		fileMax:   cmp.Or(cfg.FileMaxBytes, DefaultFileMax),
 	}
 	if b.clock == nil {
 		b.clock = SystemClock{}
@@ -117,7 +124,16 @@ func (b *Bot) Metrics() *Metrics { return b.metrics }
 //
 // For a message event the reply is queued to the chat and nil is returned;
 // for a card action the reply is returned for the adapter to answer inline.
+// A message from a known sender with files still to download is not
+// handled now: its fetch job is queued (files.go) and the handlers see it
+// once its files are in.
 func (b *Bot) Dispatch(ctx context.Context, ev *Event) (*Reply, error) {
+	return b.dispatch(ctx, ev, nil)
+}
+
+// dispatch is Dispatch; lost are files of the event that were not kept,
+// of which the sender is told in the event's transaction.
+func (b *Bot) dispatch(ctx context.Context, ev *Event, lost []lostFile) (*Reply, error) {
 	start := time.Now()
 	platform := string(ev.Platform)
 	b.metrics.EventsReceived.WithLabelValues(platform, ev.Kind.String()).Inc()
@@ -140,6 +156,23 @@ func (b *Bot) Dispatch(ctx context.Context, ev *Event) (*Reply, error) {
 		r, err := b.newRequest(ctx, tx, ev)
 		if err != nil {
 			return err
+		}
+		known := r.Person != nil || r.Contact != nil
+		hadFiles := len(ev.Files) > 0
+		if ev.Kind == KindMessage && known && needsFetch(ev) {
+			queued = 1
+			return b.queueFetch(ctx, tx, ev)
+		}
+		lost := append(slices.Clip(lost), b.admitFiles(ev)...)
+		if ev.Kind == KindMessage && known {
+			for _, l := range lost {
+				r.Send(Outgoing{To: replyTarget(ev), Message: Message{Text: l.notice(b.fileMax), ReplyTo: ev.Message.MessageID}})
+			}
+		}
+		if hadFiles && len(ev.Files) == 0 && strings.TrimSpace(ev.Text) == "" && known {
+			// Nothing left to handle: the notices say why.
+			queued = len(r.out)
+			return b.enqueue(ctx, tx, r.out)
 		}
 		reply, err = b.handle(ctx, r)
 		if err != nil {

@@ -82,9 +82,16 @@ type Action struct {
 
 // File is an attachment that came in or goes out.
 type File struct {
-	Name    string
-	MIME    string
-	Content []byte
+	Name    string `json:"name"`
+	MIME    string `json:"mime,omitempty"`
+	Content []byte `json:"content,omitempty"`
+	// Ref, on an inbound file, is the adapter's handle to download it
+	// (FileFetcher); Content is empty until the bot has fetched it.
+	Ref string `json:"ref,omitempty"`
+	// StoredID, on an outgoing file, names a stored file (store.StoredFile)
+	// whose content is read when the message is sent, so the outbox row
+	// does not hold the bytes.
+	StoredID int64 `json:"stored_id,omitempty"`
 }
 
 // Event is one inbound thing from a platform, decoded by its adapter.
@@ -108,7 +115,8 @@ type Event struct {
 	Files   []File
 	At      time.Time
 	// Raw is the decoded platform payload; each adapter documents its type.
-	Raw any
+	// It is not kept in a fetch job (files.go).
+	Raw any `json:"-"`
 }
 
 // Target is where a message goes: a chat, or a user's 1:1 chat with the bot.
@@ -146,6 +154,10 @@ type Message struct {
 	// Update, when set, redraws that sent card with Card instead of sending
 	// a new message (through the adapter's CardUpdater).
 	Update *MessageRef `json:"update,omitempty"`
+	// Fetch, when set, is not sent: it is the job of downloading an
+	// inbound event's files and then dispatching it (files.go), run by
+	// the outbox's worker with its leases and retries.
+	Fetch *Event `json:"fetch,omitempty"`
 }
 
 // Reply is a handler's answer to an event. For a message it is sent to the

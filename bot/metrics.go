@@ -14,6 +14,9 @@ type Metrics struct {
 	HandlerSeconds   *prometheus.HistogramVec
 	DeliveriesSent   *prometheus.CounterVec
 	DeliveriesFailed *prometheus.CounterVec
+	// FilesFetched counts inbound file downloads by outcome: ok, retry
+	// (failed, tried again later) and lost (the platform will not serve it).
+	FilesFetched *prometheus.CounterVec
 	// ConnectionUp and LastFrameAge report long connections.
 	ConnectionUp *prometheus.GaugeVec
 	LastFrameAge *prometheus.GaugeVec
@@ -47,6 +50,9 @@ func NewMetrics(reg *prometheus.Registry) *Metrics {
 		DeliveriesFailed: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "zhenggai_deliveries_failed_total", Help: "Outbound send attempts that failed.",
 		}, []string{"platform", "permanent"}),
+		FilesFetched: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "zhenggai_files_fetched_total", Help: "Inbound file downloads, by platform and outcome (ok, retry, lost).",
+		}, []string{"platform", "outcome"}),
 		ConnectionUp: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "zhenggai_long_connection_up", Help: "1 when the platform's long connection is up.",
 		}, []string{"platform"}),
@@ -55,6 +61,6 @@ func NewMetrics(reg *prometheus.Registry) *Metrics {
 		}, []string{"platform"}),
 	}
 	reg.MustRegister(m.EventsReceived, m.EventsDuplicate, m.EventsRejected, m.HandlerSeconds,
-		m.DeliveriesSent, m.DeliveriesFailed, m.ConnectionUp, m.LastFrameAge)
+		m.DeliveriesSent, m.DeliveriesFailed, m.FilesFetched, m.ConnectionUp, m.LastFrameAge)
 	return m
 }

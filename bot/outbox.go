@@ -161,8 +161,18 @@ func (b *Bot) deliver(ctx context.Context, d *store.Delivery) error {
 	if err := json.Unmarshal(d.Payload, &m); err != nil {
 		return b.store.RetryDelivery(ctx, d.ID, "bad payload: "+err.Error(), time.Time{})
 	}
+	if m.Fetch != nil {
+		return b.runFetch(ctx, d, m.Fetch)
+	}
 	to := Target{Platform: Platform(d.Platform), ChatID: d.ChatID, UserID: d.UserID}
 	m.IdempotencyKey = idempotencyKey(d.ID)
+	if m.File != nil && m.File.StoredID != 0 && m.File.Content == nil {
+		sf, err := b.store.FileByID(ctx, m.File.StoredID)
+		if err != nil {
+			return b.store.RetryDelivery(ctx, d.ID, "stored file: "+err.Error(), b.clock.Now().Add(time.Minute))
+		}
+		m.File.Content, m.File.MIME = sf.Content, cmp.Or(m.File.MIME, sf.MIME)
+	}
 	if ok, later, err := b.waitTurn(ctx, to); err != nil {
 		return err
 	} else if !ok {

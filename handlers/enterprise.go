@@ -31,10 +31,9 @@ const requestPrefix = "QY"
 
 // Request size limits.
 const (
-	requestTextMax  = 2000             // characters of one message kept
-	requestFileMax  = 20 * 1024 * 1024 // bytes, as the files table allows
-	requestThread   = 6                // messages shown on a card
-	requestListSize = 20               // requests listed by 诉求 / 我的诉求
+	requestTextMax  = 2000 // characters of one message kept
+	requestThread   = 6    // messages shown on a card
+	requestListSize = 20   // requests listed by 诉求 / 我的诉求
 )
 
 // registerEnterprise adds the enterprise relay (issue 6).
@@ -135,12 +134,8 @@ func (h *handler) contactMessage(ctx context.Context, r *bot.Request) (*bot.Repl
 	}
 	var files []bot.File
 	for _, f := range r.Event.Files {
-		if len(f.Content) == 0 || len(f.Content) > requestFileMax {
-			fileNames = append(fileNames, f.Name+"（文件过大，未能保存）")
-			continue
-		}
-		sf := &store.StoredFile{Name: f.Name, MIME: f.MIME, Content: f.Content, Platform: string(r.Event.Platform), Sender: r.Event.Sender.ID}
-		if err := r.Store.SaveFile(ctx, sf); err != nil {
+		sf, err := saveEventFile(ctx, r, f)
+		if err != nil {
 			return nil, err
 		}
 		m := &store.RequestMessage{RequestID: q.ID, Direction: store.MessageIn, ContactID: &contactID, FileID: &sf.ID,

@@ -31,11 +31,6 @@ func (h *handler) filesWithoutCaption(ctx context.Context, r *bot.Request) (*bot
 	if len(files) == 0 || strings.TrimSpace(r.Event.Text) != "" || r.Person == nil {
 		return nil, false, nil
 	}
-	for _, f := range files {
-		if len(f.Content) > store.MaxFileSize {
-			return bot.TextReply("附件“%s”超过 %d MB，未保存，也没有记入台账。请压缩后重新发送，或分成几个较小的文件发送。", f.Name, store.MaxFileSize>>20), true, nil
-		}
-	}
 	var units []int64
 	if !r.Roles.Office {
 		units = slices.Concat(r.Roles.Liaises, r.Roles.Leads, r.Roles.Member)
@@ -45,11 +40,8 @@ func (h *handler) filesWithoutCaption(ctx context.Context, r *bot.Request) (*bot
 	}
 	p := &store.PendingEvidence{CampaignID: r.Campaign.ID, PersonID: r.Person.ID, CreatedAt: r.Now}
 	for _, f := range files {
-		sf := &store.StoredFile{Name: f.Name, MIME: f.MIME, Content: f.Content, Platform: string(r.Event.Platform), Sender: r.Event.Sender.ID}
-		if sf.MIME == "" {
-			sf.MIME = "application/octet-stream"
-		}
-		if err := r.Store.SaveFile(ctx, sf); err != nil {
+		sf, err := saveEventFile(ctx, r, f)
+		if err != nil {
 			return nil, true, err
 		}
 		p.FileIDs, p.Names = append(p.FileIDs, sf.ID), append(p.Names, f.Name)

@@ -8,7 +8,6 @@ import (
 
 	"zhenggai/bot"
 	"zhenggai/cards"
-	"zhenggai/store"
 )
 
 // sendFiles dispatches a message of files with caption text from user in
@@ -113,7 +112,7 @@ func TestFilesWithoutCaptionFindTheirItem(t *testing.T) {
 
 	// Too large: named, nothing kept.
 	before := f.pendingCount(t)
-	big := bot.File{Name: "执法录像.mp4", MIME: "video/mp4", Content: make([]byte, store.MaxFileSize+1)}
+	big := bot.File{Name: "执法录像.mp4", MIME: "video/mp4", Content: make([]byte, bot.DefaultFileMax+1)}
 	wantContains(t, "too large", f.sendFiles(t, lgLiaison, "", big), "“执法录像.mp4”超过", "未保存")
 	if f.pendingCount(t) != before {
 		t.Error("an oversized file was kept")

@@ -295,12 +295,14 @@ func applyProgress(ctx context.Context, r *bot.Request, it *store.LedgerItem, te
 	if status == store.ItemLongTerm && effect == "" {
 		return bot.Refuse("填写有误，未作修改：选择“长期推进”时请填写现阶段成效。")
 	}
-	fileID, fileNote, err := saveEvidenceFile(ctx, r)
+	files, err := saveEventFiles(ctx, r)
 	if err != nil {
 		return err
 	}
-	if fileNote != "" {
-		evidence = strings.TrimSpace(evidence + " " + fileNote)
+	var fileID *int64
+	if len(files) > 0 {
+		fileID = &files[0].ID
+		evidence = strings.TrimSpace(evidence + " 附件：" + fileNames(files))
 	}
 	now := r.Now
 	it.Progress, it.Status, it.ProgressAt = text, status, &now
@@ -319,23 +321,61 @@ func applyProgress(ctx context.Context, r *bot.Request, it *store.LedgerItem, te
 	if err := r.Store.AddProgress(ctx, p); err != nil {
 		return err
 	}
+	for _, f := range files[min(1, len(files)):] {
+		// Each further file is an entry of its own, as attached evidence is.
+		fp := &store.ProgressUpdate{ItemID: it.ID, Text: "补充佐证：" + f.Name, Status: status, Evidence: "附件：" + f.Name, FileID: &f.ID,
+			PersonID: &r.Person.ID, Platform: a.Platform, Account: a.Account, MessageID: a.MessageID, CreatedAt: r.Now}
+		if err := r.Store.AddProgress(ctx, fp); err != nil {
+			return err
+		}
+	}
 	return auditItem(ctx, r, "progress", &old, it)
 }
 
-// saveEvidenceFile keeps the event's first attachment as evidence.
+// saveEventFiles stores every file of the event (their size and type were
+// admitted by the bot) and returns them, in the message's order.
+func saveEventFiles(ctx context.Context, r *bot.Request) ([]*store.StoredFile, error) {
+	var out []*store.StoredFile
+	for _, f := range r.Event.Files {
+		sf, err := saveEventFile(ctx, r, f)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, sf)
+	}
+	return out, nil
+}
+
+// saveEventFile stores one file of the event, sent by its sender.
+func saveEventFile(ctx context.Context, r *bot.Request, f bot.File) (*store.StoredFile, error) {
+	sf := &store.StoredFile{Name: f.Name, MIME: f.MIME, Content: f.Content, Platform: string(r.Event.Platform), Sender: r.Event.Sender.ID}
+	if err := r.Store.SaveFile(ctx, sf); err != nil {
+		return nil, err
+	}
+	// The row keeps the name it was first stored under; this message's
+	// name is the one the sender knows.
+	sf.Name = f.Name
+	return sf, nil
+}
+
+// fileNames joins the files' names with 、.
+func fileNames(files []*store.StoredFile) string {
+	names := make([]string, len(files))
+	for i, f := range files {
+		names[i] = f.Name
+	}
+	return strings.Join(names, "、")
+}
+
+// saveEvidenceFile keeps the event's first attachment, for the records that
+// hold one file (a clue, a supervision answer).
 func saveEvidenceFile(ctx context.Context, r *bot.Request) (*int64, string, error) {
 	if len(r.Event.Files) == 0 {
 		return nil, "", nil
 	}
 	f := r.Event.Files[0]
-	if len(f.Content) > store.MaxFileSize {
-		return nil, "", bot.Refuse("附件“%s”超过 20 MB，未作修改。", f.Name)
-	}
-	sf := &store.StoredFile{Name: f.Name, MIME: f.MIME, Content: f.Content, Platform: string(r.Event.Platform), Sender: r.Event.Sender.ID}
-	if sf.MIME == "" {
-		sf.MIME = "application/octet-stream"
-	}
-	if err := r.Store.SaveFile(ctx, sf); err != nil {
+	sf, err := saveEventFile(ctx, r, f)
+	if err != nil {
 		return nil, "", err
 	}
 	return &sf.ID, "附件：" + f.Name, nil

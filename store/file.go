@@ -8,9 +8,6 @@ import (
 	"time"
 )
 
-// MaxFileSize is the largest file kept (the files table's limit).
-const MaxFileSize = 20 * 1024 * 1024
-
 // StoredFile is evidence or an attachment kept in Postgres, because platform
 // media links expire.
 type StoredFile struct {

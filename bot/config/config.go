@@ -58,6 +58,10 @@ type Config struct {
 	WeComBaseURL        string `env:"WECOM_BASE_URL" default:"https://qyapi.weixin.qq.com"`
 
 	PublicBaseURL string `env:"PUBLIC_BASE_URL"`
+	// FileMaxMB is the largest file (佐证) the bot keeps, in MB (MiB); a
+	// larger one is answered in the chat and not saved. At most
+	// MaxFileMaxMB (the files table's limit).
+	FileMaxMB string `env:"FILE_MAX_MB" default:"20"`
 	// PprofAddr, when set (127.0.0.1:6060), serves Go's profiler there, for
 	// the load benchmark and an operator chasing a slowdown. Keep it on
 	// loopback: it is not authenticated.
@@ -114,6 +118,18 @@ func (c *Config) FeishuSendRateValue() (int, error) {
 	return n, nil
 }
 
+// MaxFileMaxMB is the largest FILE_MAX_MB: the files table's limit.
+const MaxFileMaxMB = 100
+
+// FileMaxBytes is FILE_MAX_MB in bytes.
+func (c *Config) FileMaxBytes() (int64, error) {
+	n, err := strconv.Atoi(strings.TrimSpace(c.FileMaxMB))
+	if err != nil || n < 1 || n > MaxFileMaxMB {
+		return 0, fmt.Errorf("config: FILE_MAX_MB %q", c.FileMaxMB)
+	}
+	return int64(n) << 20, nil
+}
+
 // FeishuEnabled reports whether Feishu credentials are set.
 func (c *Config) FeishuEnabled() bool { return c.FeishuAppID != "" || c.FeishuAppSecret != "" }
 
@@ -145,6 +161,8 @@ func (c *Config) Validate() error {
 	need(validURL(c.FeishuBaseURL), "FEISHU_BASE_URL is not an http(s) URL: %q", c.FeishuBaseURL)
 	_, rateErr := c.FeishuSendRateValue()
 	need(rateErr == nil, "FEISHU_SEND_RATE must be a whole number of requests a second (0 for no limit), not %q", c.FeishuSendRate)
+	_, fileErr := c.FileMaxBytes()
+	need(fileErr == nil, "FILE_MAX_MB must be a whole number of megabytes from 1 to %d, not %q", MaxFileMaxMB, c.FileMaxMB)
 	need(validURL(c.DingTalkBaseURL), "DINGTALK_BASE_URL is not an http(s) URL: %q", c.DingTalkBaseURL)
 	need(validURL(c.WeComBaseURL), "WECOM_BASE_URL is not an http(s) URL: %q", c.WeComBaseURL)
 	need(c.PublicBaseURL == "" || validURL(c.PublicBaseURL), "PUBLIC_BASE_URL is not an http(s) URL: %q", c.PublicBaseURL)

@@ -70,6 +70,9 @@ func TestValidateNamesVariables(t *testing.T) {
 		{map[string]string{"FEISHU_BASE_URL": "ftp://x"}, "FEISHU_BASE_URL"},
 		{map[string]string{"FEISHU_SEND_RATE": "-1"}, "FEISHU_SEND_RATE"},
 		{map[string]string{"FEISHU_SEND_RATE": "fast"}, "FEISHU_SEND_RATE"},
+		{map[string]string{"FILE_MAX_MB": "0"}, "FILE_MAX_MB"},
+		{map[string]string{"FILE_MAX_MB": "101"}, "FILE_MAX_MB"},
+		{map[string]string{"FILE_MAX_MB": "20MB"}, "FILE_MAX_MB"},
 		{map[string]string{"PPROF_ADDR": "0.0.0.0:6060"}, "PPROF_ADDR"},
 	}
 	for _, tc := range cases {
