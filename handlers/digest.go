@@ -2,8 +2,6 @@ package handlers
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"slices"
 	"sort"
@@ -15,14 +13,19 @@ import (
 	"zhenggai/store"
 )
 
-// The daily digest: at digest.at on workdays each leader gets, for his
+// The daily digest: at digest.at on every working day (the campaign's
+// calendar: holidays off, 调休 weekends on) each leader gets, for his
 // units, the countdown to the next milestone, the open period's report
-// status and the periods still owed (补报, period.go),
-// overdue and due-soon items, approvals waiting for him and enterprise
-// requests waiting for him with their age; the office gets the
-// campaign-wide version. A digest whose facts are the same as the last one
-// the person got, or that has nothing to act on, is not sent (unless
-// digest.quiet). The command 摘要 shows the asker's digest at any time.
+// status and the periods still owed (补报, period.go), overdue and
+// due-soon items, approvals waiting for him, enterprise requests waiting
+// for him with their age and the units' open 督办单; the office gets the
+// campaign-wide version, its 挂牌督办 items on top. Each digest says what
+// changed since the last one the person got (digest_change.go). A digest
+// is sent on each working day it has something to act on (a report owed
+// or due within digestSoonDays, an item overdue or due soon, an approval,
+// a request or a 督办单 waiting), however like the last one it is; on a
+// day with nothing to act on it is not sent, unless digest.quiet. The
+// command 摘要 shows the asker's digest at any time.
 
 const (
 	digestSoonDays = 7 // items due within this many days are "due soon"
@@ -44,6 +47,8 @@ type digestData struct {
 	urgency   map[int64]*store.UnitUrgency
 	approvals map[int64]*store.UnitApprovals
 	requests  map[int64]*store.OwnerRequests
+	notices   map[int64][]*store.SupervisionNotice // open 督办单 by unit, oldest first
+	flagged   []*store.LedgerItem                  // open 挂牌督办 items, by deadline
 	// stats are this month's enterprise requests per leader (answer times,
 	// ratings), shown in the office's digest; nil when there were none.
 	stats *cards.Table
@@ -85,6 +90,17 @@ func loadDigestData(ctx context.Context, st *store.Store, c *store.Campaign, now
 	if d.requests, err = st.WaitingRequests(ctx, c.ID, digestRequests); err != nil {
 		return nil, err
 	}
+	ns, err := st.OpenSupervisionNotices(ctx, c.ID)
+	if err != nil {
+		return nil, err
+	}
+	d.notices = map[int64][]*store.SupervisionNotice{}
+	for _, n := range ns {
+		d.notices[n.UnitID] = append(d.notices[n.UnitID], n)
+	}
+	if d.flagged, _, err = st.FlaggedOpenItems(ctx, c.ID); err != nil {
+		return nil, err
+	}
 	monthStart := time.Date(d.day.Year(), d.day.Month(), 1, 0, 0, 0, 0, c.Location())
 	if d.stats, err = RequestStatsTable(ctx, st, c.ID, monthStart, now); err != nil {
 		return nil, err
@@ -92,14 +108,29 @@ func loadDigestData(ctx context.Context, st *store.Store, c *store.Campaign, now
 	return d, nil
 }
 
-// digestCard builds the digest of units (nil means campaign-wide) and of
-// owner's enterprise requests (nil means every leader's). It returns the
-// card, a fingerprint of its facts, and whether it holds anything to act on.
-func (d *digestData) digestCard(title, who string, units []*store.Unit, all bool, owner *int64) (*cards.Card, string, bool) {
-	var facts []string
+// digestCard builds the digest of units (all: campaign-wide, the office's)
+// and of owner's enterprise requests (nil means every leader's), saying
+// what changed since prev (nil: the first digest, or 摘要 on demand). It
+// returns the card, the counts it shows, and whether it holds anything to
+// act on.
+func (d *digestData) digestCard(title, who string, units []*store.Unit, all bool, owner *int64, prev *lastDigest) (*cards.Card, digestCounts, bool) {
+	n := digestCounts{Period: d.period}
 	actionable := false
 	c := &cards.Card{Title: title + " · " + dateLabel(d.day), Subtitle: who, Tone: cards.ToneInfo}
 	add := func(s string) { c.Blocks = append(c.Blocks, cards.MD(s)) }
+	changed := len(c.Blocks)
+	add("") // the change line, filled in once the counts are known
+	if all && len(d.flagged) > 0 {
+		lines := []string{fmt.Sprintf("**挂牌督办 %d 项**", len(d.flagged))}
+		for i, it := range d.flagged {
+			if i == 5 {
+				lines = append(lines, fmt.Sprintf("- … 另有 %d 项", len(d.flagged)-5))
+				break
+			}
+			lines = append(lines, fmt.Sprintf("- %s %s %s（%s）", it.Number, unitName(units, it.UnitID), truncate(it.Description, 24), countdown(civil(it.DueOn), d.day)))
+		}
+		add(strings.Join(lines, "\n"))
+	}
 	if d.next != nil {
 		add(fmt.Sprintf("**下一节点**：%s %s（%s）", dateLabel(civil(d.next.DueOn)), d.next.Title, countdown(civil(d.next.DueOn), d.day)))
 	}
@@ -114,6 +145,7 @@ func (d *digestData) digestCard(title, who string, units []*store.Unit, all bool
 				continue
 			}
 			if d.missing[u.ID] {
+				n.Missing++
 				missing = append(missing, u.Name)
 			} else {
 				done = append(done, u.Name)
@@ -123,7 +155,6 @@ func (d *digestData) digestCard(title, who string, units []*store.Unit, all bool
 			line := fmt.Sprintf("**%s月报**（%s截止，%s）：已报 %d 个", periodLabel(d.period), dateLabel(d.due), countdown(d.due, d.day), len(done))
 			if len(missing) > 0 {
 				line += fmt.Sprintf("，**未报 %d 个**：%s", len(missing), joinNames(missing, 12))
-				facts = append(facts, "missing:"+strings.Join(missing, ","))
 				if !d.day.Before(d.due.AddDate(0, 0, -digestSoonDays)) {
 					actionable = true
 				}
@@ -139,9 +170,9 @@ func (d *digestData) digestCard(title, who string, units []*store.Unit, all bool
 			owedNames = append(owedNames, fmt.Sprintf("%s（%s）", u.Name, monthsLabel(ps)))
 		}
 	}
+	n.Owed = len(owedNames)
 	if len(owedNames) > 0 {
 		actionable = true
-		facts = append(facts, "owed:"+strings.Join(owedNames, ","))
 		add("**往期月报待补报**：" + joinNames(owedNames, 12))
 	}
 	var overdue, soon int
@@ -159,6 +190,7 @@ func (d *digestData) digestCard(title, who string, units []*store.Unit, all bool
 			apps = append(apps, ap.Oldest...)
 		}
 	}
+	n.Overdue, n.Soon, n.Approvals = overdue, soon, approvals
 	if overdue+soon > 0 {
 		actionable = true
 		sort.Slice(top, func(i, j int) bool { return top[i].DueOn.Before(top[j].DueOn) })
@@ -169,10 +201,6 @@ func (d *digestData) digestCard(title, who string, units []*store.Unit, all bool
 			}
 			lines = append(lines, fmt.Sprintf("- %s %s %s（%s）", it.Number, names[it.UnitID], truncate(it.Description, 24), countdown(civil(it.DueOn), d.day)))
 		}
-		for _, it := range top {
-			facts = append(facts, fmt.Sprintf("item:%d:%v", it.ID, civil(it.DueOn).Before(d.day)))
-		}
-		facts = append(facts, fmt.Sprintf("items:%d:%d", overdue, soon))
 		add(strings.Join(lines, "\n"))
 	}
 	if approvals > 0 {
@@ -185,9 +213,7 @@ func (d *digestData) digestCard(title, who string, units []*store.Unit, all bool
 			}
 			kind := map[string]string{"close": "销号", "extend": "延期"}[a.Kind]
 			lines = append(lines, fmt.Sprintf("- %s 申请%s（已等待 %s）", a.ItemNumber, kind, age(a.RequestedAt, d.now)))
-			facts = append(facts, fmt.Sprintf("approval:%d", a.RequestID))
 		}
-		facts = append(facts, fmt.Sprintf("approvals:%d", approvals))
 		add(strings.Join(lines, "\n"))
 	}
 	var reqs []store.WaitingRequest
@@ -198,6 +224,7 @@ func (d *digestData) digestCard(title, who string, units []*store.Unit, all bool
 			reqs = append(reqs, o.Oldest...)
 		}
 	}
+	n.Requests = nReqs
 	if nReqs > 0 {
 		actionable = true
 		sort.Slice(reqs, func(i, j int) bool { return reqs[i].Since.Before(reqs[j].Since) })
@@ -207,9 +234,25 @@ func (d *digestData) digestCard(title, who string, units []*store.Unit, all bool
 				break
 			}
 			lines = append(lines, fmt.Sprintf("- %s %s（已等待 %s）", r.Number, r.Enterprise, age(r.Since, d.now)))
-			facts = append(facts, fmt.Sprintf("request:%d", r.ID))
 		}
-		facts = append(facts, fmt.Sprintf("requests:%d", nReqs))
+		add(strings.Join(lines, "\n"))
+	}
+	var notices []*store.SupervisionNotice
+	for _, u := range units {
+		notices = append(notices, d.notices[u.ID]...)
+	}
+	n.Notices = len(notices)
+	if len(notices) > 0 {
+		actionable = true
+		sort.SliceStable(notices, func(i, j int) bool { return notices[i].ReplyDue.Before(notices[j].ReplyDue) })
+		lines := []string{fmt.Sprintf("**督办单未办结 %d 份**", len(notices))}
+		for i, x := range notices {
+			if i == 5 {
+				break
+			}
+			lines = append(lines, fmt.Sprintf("- %s %s %s督办 · %s（答复期限 %s，%s）", x.Number, names[x.UnitID], colourName(x.Colour),
+				noticeStateNames[x.State], dateLabel(civil(x.ReplyDue)), countdown(civil(x.ReplyDue), d.day)))
+		}
 		add(strings.Join(lines, "\n"))
 	}
 	if all && d.stats != nil {
@@ -231,8 +274,22 @@ func (d *digestData) digestCard(title, who string, units []*store.Unit, all bool
 	if len(buttons) > 0 {
 		c.Blocks = append(c.Blocks, cards.ButtonsBlock(buttons...))
 	}
-	sum := sha256.Sum256([]byte(strings.Join(facts, "|")))
-	return c, hex.EncodeToString(sum[:6]), actionable
+	if line := changeLine(prev, n); line != "" {
+		c.Blocks[changed] = cards.MD(line)
+	} else {
+		c.Blocks = slices.Delete(c.Blocks, changed, changed+1)
+	}
+	return c, n, actionable
+}
+
+// unitName returns the name of the unit id among units, or "".
+func unitName(units []*store.Unit, id int64) string {
+	for _, u := range units {
+		if u.ID == id {
+			return u.Name
+		}
+	}
+	return ""
 }
 
 // age renders how long since t: 26 小时, 3 天.
@@ -288,41 +345,28 @@ func (h *handler) planDigests(ctx context.Context, run *bot.PlanRun) ([]bot.Outg
 	if err := e.loadPeople(ctx, extra); err != nil {
 		return nil, err
 	}
-	type pending struct {
+	// Each recipient's subject, to find the last digest he got.
+	type recipient struct {
 		person  *store.Person
 		subject string
-		card    *cards.Card
-		fp      string
 		kind    string
+		units   []*store.Unit
+		office  bool
 	}
-	var all []pending
+	var all []recipient
 	var subjects []string
 	for id, units := range leads {
-		p := e.people[id]
-		if p == nil {
-			continue
+		if p := e.people[id]; p != nil {
+			all = append(all, recipient{p, "digest:" + e.c.Key + ":" + p.Key, "digest", units, false})
 		}
-		owner := id
-		c, fp, actionable := d.digestCard("每日摘要", p.Name, units, false, &owner)
-		if !actionable && !ds.Quiet {
-			continue
-		}
-		subject := "digest:" + e.c.Key + ":" + p.Key
-		all = append(all, pending{p, subject, c, fp, "digest"})
-		subjects = append(subjects, subject)
 	}
 	for id := range officeIDs {
-		p := e.people[id]
-		if p == nil {
-			continue
+		if p := e.people[id]; p != nil {
+			all = append(all, recipient{p, "digest-office:" + e.c.Key + ":" + p.Key, "digest-office", e.units, true})
 		}
-		c, fp, actionable := d.digestCard("全市每日摘要", p.Name, e.units, true, nil)
-		if !actionable && !ds.Quiet {
-			continue
-		}
-		subject := "digest-office:" + e.c.Key + ":" + p.Key
-		all = append(all, pending{p, subject, c, fp, "digest-office"})
-		subjects = append(subjects, subject)
+	}
+	for _, x := range all {
+		subjects = append(subjects, x.subject)
 	}
 	last, err := run.Store.LastKeysBySubject(ctx, subjects)
 	if err != nil {
@@ -330,12 +374,27 @@ func (h *handler) planDigests(ctx context.Context, run *bot.PlanRun) ([]bot.Outg
 	}
 	sort.Slice(all, func(i, j int) bool { return all[i].subject < all[j].subject })
 	for _, x := range all {
-		if !ds.Quiet && strings.Contains(last[x.subject], ":fp:"+x.fp+":") {
-			continue // nothing new since the last digest
+		prev, _ := parseDigestKey(last[x.subject])
+		if prev != nil && !prev.day.Before(e.day) {
+			prev = nil // a re-run of today's plan: today's is the one it would send
 		}
 		id := x.person.ID
-		key := fmt.Sprintf("%s:%s:%s:fp:%s", x.kind, e.c.Key, e.day.Format(time.DateOnly), x.fp)
-		e.toPerson(&id, key, x.subject, x.card)
+		title := "每日摘要"
+		if x.office {
+			title = "全市每日摘要"
+		}
+		var c *cards.Card
+		var n digestCounts
+		var actionable bool
+		if x.office {
+			c, n, actionable = d.digestCard(title, x.person.Name, x.units, true, nil, prev)
+		} else {
+			c, n, actionable = d.digestCard(title, x.person.Name, x.units, false, &id, prev)
+		}
+		if !actionable && !ds.Quiet {
+			continue // nothing to act on today
+		}
+		e.toPerson(&id, digestKey(x.kind, e.c.Key, e.day, n), x.subject, c)
 	}
 	return e.out, nil
 }
@@ -365,7 +424,7 @@ func (h *handler) showDigest(ctx context.Context, r *bot.Request) (*bot.Reply, e
 		return nil, err
 	}
 	if r.Roles.Office {
-		c, _, _ := d.digestCard("全市每日摘要", r.Person.Name, units, true, nil)
+		c, _, _ := d.digestCard("全市每日摘要", r.Person.Name, units, true, nil, nil)
 		return bot.CardReply(c), nil
 	}
 	var mine []*store.Unit
@@ -375,6 +434,6 @@ func (h *handler) showDigest(ctx context.Context, r *bot.Request) (*bot.Reply, e
 		}
 	}
 	id := r.Person.ID
-	c, _, _ := d.digestCard("每日摘要", r.Person.Name, mine, false, &id)
+	c, _, _ := d.digestCard("每日摘要", r.Person.Name, mine, false, &id, nil)
 	return bot.CardReply(c), nil
 }

@@ -37,8 +37,14 @@ func reminderSampleCards() []NamedCard {
 		requests: map[int64]*store.OwnerRequests{2: {OwnerID: 2, Count: 1, Oldest: []store.WaitingRequest{
 			{OwnerID: 2, ID: 5, Number: "SQ-2023-005", Enterprise: "三门峡某运输有限公司", Since: day.Add(-26 * time.Hour)}}}},
 	}
-	digest, _, _ := d.digestCard("每日摘要", "灵宝市分管领导", []*store.Unit{u}, false, &leader)
-	office, _, _ := d.digestCard("全市每日摘要", "卢旭明", []*store.Unit{u}, true, nil)
+	d.notices = map[int64][]*store.SupervisionNotice{1: {{ID: 3, UnitID: 1, Number: "DB-2023-003", Colour: store.NoticeRed,
+		State: store.NoticeIssued, ReplyDue: day.AddDate(0, 0, 3)}}}
+	d.flagged = []*store.LedgerItem{{ID: 41, UnitID: 1, Number: "LB-2023-003", Description: "罚没款未按时上缴", DueOn: day.AddDate(0, 0, -2)}}
+	// The last digest, on Friday: one overdue item fewer, the approval not
+	// yet asked for, 5月 not yet owed.
+	prev := &lastDigest{day: day.AddDate(0, 0, -4), counts: digestCounts{Period: "2023-06", Missing: 1, Overdue: 0, Soon: 2, Requests: 1, Notices: 1}}
+	digest, _, _ := d.digestCard("每日摘要", "灵宝市分管领导", []*store.Unit{u}, false, &leader, prev)
+	office, _, _ := d.digestCard("全市每日摘要", "卢旭明", []*store.Unit{u}, true, nil, nil)
 	return []NamedCard{
 		{Name: "reminder-report", Card: reportReminderCard(u, "李阳", "2023-06", due, day)},
 		{Name: "reminder-report-overdue", Card: reportOverdueCard(u, "2023-06", due)},

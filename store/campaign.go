@@ -19,7 +19,7 @@ type MonthlyReportSettings struct {
 type DigestSettings struct {
 	At           string `json:"at"`
 	WorkdaysOnly bool   `json:"workdays_only"`
-	// Quiet sends a digest even when nothing is new.
+	// Quiet sends a digest even on a day with nothing to act on.
 	Quiet bool `json:"quiet,omitempty"`
 }
 

@@ -134,11 +134,13 @@ func (s *Store) DeliveryStateCounts(ctx context.Context, ids []int64) (map[strin
 }
 
 // LastKeysBySubject returns, for each of subjects, the key of the newest
-// delivery about it (used to tell whether a digest has anything new).
+// delivery about it that was sent or is on its way (a failed or superseded
+// one never reached its recipient): a digest's key carries the counts the
+// next one compares with.
 func (s *Store) LastKeysBySubject(ctx context.Context, subjects []string) (map[string]string, error) {
 	rows, err := s.db.Query(ctx, `
 		SELECT DISTINCT ON (subject) subject, coalesce(key, '')
-		FROM deliveries WHERE subject = ANY($1)
+		FROM deliveries WHERE subject = ANY($1) AND state IN ('pending', 'sending', 'sent')
 		ORDER BY subject, id DESC`, subjects)
 	if err != nil {
 		return nil, wrap("last keys by subject", err)
