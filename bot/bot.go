@@ -158,7 +158,7 @@ func (b *Bot) dispatch(ctx context.Context, ev *Event, lost []lostFile) (*Reply,
 			return err
 		}
 		known := r.Person != nil || r.Contact != nil
-		hadFiles := len(ev.Files) > 0
+		hadFiles := len(ev.Files) > 0 || len(lost) > 0
 		if ev.Kind == KindMessage && known && needsFetch(ev) {
 			queued = 1
 			return b.queueFetch(ctx, tx, ev)

@@ -126,6 +126,7 @@ var (
 	_ bot.Runner          = (*Adapter)(nil)
 	_ bot.CardUpdater     = (*Adapter)(nil)
 	_ bot.FileSender      = (*Adapter)(nil)
+	_ bot.FileFetcher     = (*Adapter)(nil)
 	_ bot.FormLimiter     = (*Adapter)(nil)
 	_ bot.HealthReporter  = (*Adapter)(nil)
 	_ bot.Doctor          = (*Adapter)(nil)

@@ -13,7 +13,8 @@
 // an hour of now; a request that fails gets 401 and changes nothing. Both
 // modes decode into the same bot.Event: group messages only when the robot
 // is @-mentioned, 1:1 chats without a chat id (replies go to the user),
-// files downloaded at once. Event ids are msgId for messages and a hash of
+// files as references (their downloadCode) that the bot downloads through
+// FetchFile once the callback is answered. Event ids are msgId for messages and a hash of
 // (outTrackId, user, action, content) for card callbacks; bot.Dispatch
 // records them in the event's transaction, so a duplicate does nothing.
 //

@@ -43,6 +43,9 @@ type fakeDingTalk struct {
 	// cards are the card instances by outTrackId, as DingTalk holds them.
 	cards map[string]*fakeCard
 	touch int
+	// fileFails is how many more downloads of a file (by download code)
+	// fail with 500 before one succeeds.
+	fileFails map[string]int
 }
 
 // fakeCard is a card instance: its template, its public data and each
@@ -171,7 +174,7 @@ type apiCall struct {
 }
 
 func newFake(t *testing.T) *fakeDingTalk {
-	f := &fakeDingTalk{t: t, conns: make(chan *fakeConn, 8), tokenExpireIn: 7200, cards: map[string]*fakeCard{}}
+	f := &fakeDingTalk{t: t, conns: make(chan *fakeConn, 8), tokenExpireIn: 7200, cards: map[string]*fakeCard{}, fileFails: map[string]int{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /v1.0/oauth2/accessToken", func(w http.ResponseWriter, r *http.Request) {
 		var in map[string]string
@@ -260,7 +263,24 @@ func newFake(t *testing.T) *fakeDingTalk {
 		return 200, fmt.Sprintf(`{"downloadUrl":%q}`, f.srv.URL+"/files/"+code)
 	})
 	mux.HandleFunc("GET /files/{code}", func(w http.ResponseWriter, r *http.Request) {
-		switch r.PathValue("code") {
+		code := r.PathValue("code")
+		f.mu.Lock()
+		fail := f.fileFails[code] > 0
+		if fail {
+			f.fileFails[code]--
+		}
+		f.mu.Unlock()
+		if fail {
+			http.Error(w, "busy", http.StatusInternalServerError)
+			return
+		}
+		switch code {
+		case "code-jpg":
+			w.Header().Set("Content-Type", "image/jpeg")
+			_, _ = w.Write([]byte("\xff\xd8\xff\xe0 现场照片"))
+		case "code-big":
+			w.Header().Set("Content-Type", "application/zip")
+			_, _ = w.Write(make([]byte, bot.DefaultFileMax+1))
 		case "code-pdf":
 			w.Header().Set("Content-Type", "application/pdf")
 			_, _ = w.Write([]byte("%PDF-1.4 整改佐证"))

@@ -6,18 +6,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"mime"
 	"net/http"
 	"strings"
 
 	"zhenggai/bot"
 )
-
-// maxInboundFile bounds a file or picture a user sends the robot (佐证);
-// larger ones are left out and the user is told by the handler that
-// nothing arrived.
-const maxInboundFile = 20 << 20
 
 // attachment is a file or picture in a robot message, named by its
 // download code.
@@ -59,28 +53,31 @@ func attachments(m *robotMessage) []attachment {
 	return nil
 }
 
-// downloadFiles fetches a message's files through
-// /v1.0/robot/messageFiles/download. A file that cannot be fetched is
-// logged and left out: the message still reaches the bot.
-func (a *Adapter) downloadFiles(ctx context.Context, m *robotMessage) []bot.File {
+// fileRefs are a message's files as references (bot.File.Ref is the
+// downloadCode), downloaded by the bot after the callback is answered
+// (FetchFile).
+func fileRefs(m *robotMessage) []bot.File {
 	var out []bot.File
 	for _, at := range attachments(m) {
-		f, err := a.downloadFile(ctx, at)
-		if err != nil {
-			a.log.WarnContext(ctx, "Message file not downloaded", slog.String("event_id", m.MsgID), slog.Any("error", err))
-			continue
-		}
-		out = append(out, *f)
+		out = append(out, bot.File{Name: at.FileName, Ref: at.DownloadCode})
 	}
 	return out
 }
 
-func (a *Adapter) downloadFile(ctx context.Context, at attachment) (*bot.File, error) {
+// FetchFile downloads a message's file through
+// /v1.0/robot/messageFiles/download. A download code DingTalk refuses
+// (expired, unknown) or a link that answers 4xx is a permanent loss.
+func (a *Adapter) FetchFile(ctx context.Context, f bot.File, limit int64) (*bot.File, error) {
+	return a.downloadFile(ctx, attachment{DownloadCode: f.Ref, FileName: f.Name}, limit)
+}
+
+func (a *Adapter) downloadFile(ctx context.Context, at attachment, limit int64) (*bot.File, error) {
 	var link struct {
 		DownloadURL string `json:"downloadUrl"`
 	}
 	body := map[string]string{"downloadCode": at.DownloadCode, "robotCode": a.opts.RobotCode}
 	if err := a.api.call(ctx, http.MethodPost, "/v1.0/robot/messageFiles/download", body, &link); err != nil {
+		// A refused code (expired, unknown) is ErrPermanent (classify).
 		return nil, fmt.Errorf("dingtalk: file download link: %w", err)
 	}
 	if link.DownloadURL == "" {
@@ -95,15 +92,15 @@ func (a *Adapter) downloadFile(ctx context.Context, at attachment) (*bot.File, e
 		return nil, fmt.Errorf("dingtalk: download file: %w", err)
 	}
 	defer resp.Body.Close()
+	if resp.StatusCode == http.StatusForbidden || resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusGone {
+		return nil, fmt.Errorf("%w: dingtalk: download file: status %d", bot.ErrPermanent, resp.StatusCode)
+	}
 	if resp.StatusCode != http.StatusOK {
 		return nil, fmt.Errorf("dingtalk: download file: status %d", resp.StatusCode)
 	}
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxInboundFile+1))
+	data, err := io.ReadAll(io.LimitReader(resp.Body, limit))
 	if err != nil {
 		return nil, fmt.Errorf("dingtalk: download file: %w", err)
-	}
-	if len(data) > maxInboundFile {
-		return nil, fmt.Errorf("dingtalk: file %q is over %d MiB", at.FileName, maxInboundFile>>20)
 	}
 	typ := resp.Header.Get("Content-Type")
 	if mt, _, err := mime.ParseMediaType(typ); err == nil {

@@ -17,8 +17,9 @@ import (
 // queued, not awaited by DingTalk).
 const messageTimeout = 30 * time.Second
 
-// handleMessage dispatches a robot message with its files (downloaded
-// first: DingTalk's links expire). Group messages that do not @-mention the
+// handleMessage dispatches a robot message with its files as references
+// (the bot downloads them once the callback is answered, FetchFile).
+// Group messages that do not @-mention the
 // robot are dropped here.
 func (a *Adapter) handleMessage(ctx context.Context, d bot.Dispatcher, m *robotMessage) error {
 	ev, err := messageEvent(m)
@@ -33,7 +34,7 @@ func (a *Adapter) handleMessage(ctx context.Context, d bot.Dispatcher, m *robotM
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), messageTimeout)
 	defer cancel()
-	ev.Files = a.downloadFiles(ctx, m)
+	ev.Files = fileRefs(m)
 	_, err = d.Dispatch(ctx, ev)
 	return err
 }

@@ -3,6 +3,7 @@ package dingtalk
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -325,20 +326,29 @@ func TestHTTPFileMessageDownloadsTheFile(t *testing.T) {
 		t.Fatalf("answer %d", w.Code)
 	}
 	ev := b.rec.Events()[0]
-	if len(ev.Files) != 1 || ev.Files[0].Name != "整改佐证.pdf" || ev.Files[0].MIME != "application/pdf" ||
-		string(ev.Files[0].Content) != "%PDF-1.4 整改佐证" {
-		t.Fatalf("files %+v", ev.Files)
+	if len(ev.Files) != 1 || ev.Files[0].Ref != "code-pdf" || ev.Files[0].Content != nil {
+		t.Fatalf("files %+v: want a reference, downloaded after the callback", ev.Files)
 	}
-	// A picture in rich text, and a file whose link is gone: the message
-	// still arrives, with what could be fetched.
+	got, err := b.adapter.FetchFile(ctx, ev.Files[0], 1<<20)
+	if err != nil || got.Name != "整改佐证.pdf" || got.MIME != "application/pdf" || string(got.Content) != "%PDF-1.4 整改佐证" {
+		t.Fatalf("fetched %+v %v", got, err)
+	}
+	// A picture in rich text, and a file whose link is gone: both are
+	// references; the gone one is a permanent loss.
 	msg = []byte(`{"conversationId":"cidDirectLi==","msgId":"msgRich01==","senderStaffId":"0420li","conversationType":"1",` +
 		`"msgtype":"richText","content":{"richText":[{"text":"进展：已整改 "},{"type":"picture","downloadCode":"code-png"},{"type":"picture","downloadCode":"code-gone"}]}}`)
 	if w := b.postRobot(t, msg, testTS, robotSign("client-secret", testTS)); w.Code != http.StatusOK {
 		t.Fatalf("answer %d", w.Code)
 	}
 	ev = b.rec.Events()[1]
-	if ev.Text != "进展：已整改" || len(ev.Files) != 1 || ev.Files[0].Name != "图片.png" || ev.Files[0].MIME != "image/png" {
-		t.Errorf("rich text event %q %+v", ev.Text, ev.Files)
+	if ev.Text != "进展：已整改" || len(ev.Files) != 2 {
+		t.Fatalf("rich text event %q %+v", ev.Text, ev.Files)
+	}
+	if got, err := b.adapter.FetchFile(ctx, ev.Files[0], 1<<20); err != nil || got.Name != "图片.png" || got.MIME != "image/png" {
+		t.Errorf("picture %+v %v", got, err)
+	}
+	if _, err := b.adapter.FetchFile(ctx, ev.Files[1], 1<<20); !errors.Is(err, bot.ErrPermanent) {
+		t.Errorf("gone: %v", err)
 	}
 	// A voice message is its transcription.
 	msg = []byte(`{"conversationId":"cidDirectLi==","msgId":"msgAudio01==","senderStaffId":"0420li","conversationType":"1",` +

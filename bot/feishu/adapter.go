@@ -89,6 +89,7 @@ var (
 	_ bot.Runner          = (*Adapter)(nil)
 	_ bot.CardUpdater     = (*Adapter)(nil)
 	_ bot.FileSender      = (*Adapter)(nil)
+	_ bot.FileFetcher     = (*Adapter)(nil)
 	_ bot.HealthReporter  = (*Adapter)(nil)
 	_ bot.Doctor          = (*Adapter)(nil)
 	_ bot.Addresser       = (*Adapter)(nil)

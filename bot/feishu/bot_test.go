@@ -30,7 +30,8 @@ type botBundle struct {
 	forms   []*bot.Event
 }
 
-func setupBot(t *testing.T) *botBundle {
+// setupStore is a store of its own with the demo campaign applied.
+func setupStore(t *testing.T) *store.Store {
 	t.Helper()
 	st := storetest.TestStore(ctx, t)
 	data, err := os.ReadFile("../../deploy/campaigns/demo.yaml")
@@ -44,6 +45,12 @@ func setupBot(t *testing.T) *botBundle {
 	if _, err := handlers.ApplyCampaign(ctx, st, cf, store.System); err != nil {
 		t.Fatal(err)
 	}
+	return st
+}
+
+func setupBot(t *testing.T) *botBundle {
+	t.Helper()
+	st := setupStore(t)
 	li, err := st.PersonByKey(ctx, "li-lb")
 	if err != nil {
 		t.Fatal(err)

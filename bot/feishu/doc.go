@@ -10,9 +10,10 @@
 //     @-mention the bot; mention placeholders (@_user_1) become names, the
 //     bot's own mention is removed. Event.ID is the message_id (Feishu's
 //     advice: message events may repeat with new event ids). Pictures,
-//     files, videos and voice messages (and a post's pictures) are
-//     downloaded into Event.Files before dispatch: the bot keeps evidence
-//     (佐证), and the links expire.
+//     files, videos and voice messages (and a post's pictures) are in
+//     Event.Files as references ("message_id/type/key"), which the bot
+//     downloads through FetchFile once the callback is answered (bot's
+//     files.go): the bot keeps evidence (佐证), and the links expire.
 //   - card.action.trigger: a button's callback value {"action": …, params}
 //     becomes Action{Name, Params}; form_value becomes Action.Form (dates
 //     "2023-06-30 +0800" → "2023-06-30", multi-selects as several values,

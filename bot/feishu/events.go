@@ -234,15 +234,9 @@ func (a *Adapter) messageEvent(ctx context.Context, env *eventEnvelope, plain []
 		a.log.InfoContext(ctx, "Feishu group message", slog.String("chat_id", msg.ChatID), slog.String("user_id", m.Sender.SenderID.OpenID))
 	}
 	slices.Reverse(others)
-	var downloaded []bot.File
-	if len(files) > 0 {
-		// Platform links expire: evidence is fetched now and kept.
-		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), messageTimeout)
-		defer cancel()
-		downloaded = a.downloadFiles(ctx, msg.MessageID, files)
-	}
 	return &bot.Event{
-		Files: downloaded,
+		// Downloaded by the bot once the callback is answered (files.go).
+		Files: fileRefs(msg.MessageID, files),
 		ID:    msg.MessageID, Kind: bot.KindMessage, Platform: bot.Feishu,
 		Chat:     bot.Chat{ID: msg.ChatID, Kind: kind},
 		Sender:   bot.User{ID: m.Sender.SenderID.OpenID},

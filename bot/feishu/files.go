@@ -4,8 +4,8 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"log/slog"
 	"mime"
 	"net/http"
 	"net/url"
@@ -16,10 +16,6 @@ import (
 
 	"zhenggai/bot"
 )
-
-// maxInboundFile bounds a file or picture a user sends the bot (佐证);
-// larger ones are left out and the handler says nothing arrived.
-const maxInboundFile = 20 << 20
 
 // resource is a file or picture in a message, named by its key.
 type resource struct {
@@ -66,19 +62,38 @@ func resources(msgType, content string) []resource {
 	return nil
 }
 
-// downloadFiles fetches a message's files (GET im/v1/messages/:id/resources/:key);
-// one that fails or is too large is left out and logged.
-func (a *Adapter) downloadFiles(ctx context.Context, messageID string, rs []resource) []bot.File {
+// fileRefs are a message's files as references (bot.File.Ref is
+// "message_id/type/key"), downloaded by the bot after the callback is
+// answered (FetchFile).
+func fileRefs(messageID string, rs []resource) []bot.File {
 	var out []bot.File
 	for _, r := range rs {
-		f, err := a.download(ctx, messageID, r)
-		if err != nil {
-			a.log.WarnContext(ctx, "Feishu file not downloaded", slog.String("message_id", messageID), slog.String("file_key", r.Key), slog.Any("error", err))
-			continue
-		}
-		out = append(out, *f)
+		out = append(out, bot.File{Name: r.Name, Ref: messageID + "/" + r.Type + "/" + r.Key})
 	}
 	return out
+}
+
+// FetchFile downloads a file of a message (GET
+// im/v1/messages/:id/resources/:key). A resource Feishu answers with a
+// client error (not in the message, expired, removed) is a permanent loss.
+func (a *Adapter) FetchFile(ctx context.Context, f bot.File, limit int64) (*bot.File, error) {
+	parts := strings.SplitN(f.Ref, "/", 3)
+	if len(parts) != 3 {
+		return nil, fmt.Errorf("%w: feishu: bad file ref %q", bot.ErrPermanent, f.Ref)
+	}
+	got, err := a.download(ctx, parts[0], resource{Type: parts[1], Key: parts[2], Name: f.Name})
+	var ae *APIError
+	if errors.As(err, &ae) && ae.Status >= 400 && ae.Status < 500 && ae.Status != http.StatusTooManyRequests &&
+		ae.Code != codeTokenInvalid && ae.Code != codeTokenInvalid2 && ae.Code != codeTokenExpired {
+		return nil, fmt.Errorf("%w: %w", bot.ErrPermanent, err)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(got.Content)) > limit {
+		got.Content = got.Content[:limit]
+	}
+	return got, nil
 }
 
 func (a *Adapter) download(ctx context.Context, messageID string, r resource) (*bot.File, error) {
@@ -102,9 +117,6 @@ func (a *Adapter) download(ctx context.Context, messageID string, r resource) (*
 			a.api.dropToken(tok)
 		}
 		return nil, &APIError{Status: resp.StatusCode, Code: env.Code, Msg: env.Msg, Path: p}
-	}
-	if len(resp.RawBody) > maxInboundFile {
-		return nil, fmt.Errorf("feishu: file %s is %d bytes, limit %d", r.Key, len(resp.RawBody), maxInboundFile)
 	}
 	name := r.Name
 	if _, params, err := mime.ParseMediaType(resp.Header.Get("Content-Disposition")); err == nil && params["filename"] != "" {

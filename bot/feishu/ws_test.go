@@ -3,6 +3,7 @@ package feishu
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"strings"
 	"sync"
 	"testing"
@@ -200,8 +201,9 @@ func TestLongConnectionGivesUpAndRetries(t *testing.T) {
 	}
 }
 
-// TestInboundFiles: pictures and files sent to the bot (佐证) are
-// downloaded into Event.Files; one that cannot be fetched is left out.
+// TestInboundFiles: pictures and files sent to the bot (佐证) reach the
+// bot as references, downloaded afterwards through FetchFile; one Feishu
+// no longer serves is a permanent loss.
 func TestInboundFiles(t *testing.T) {
 	f := newFake(t)
 	a := newAdapter(t, f, nil, nil)
@@ -215,9 +217,15 @@ func TestInboundFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	ev := rec.last()
-	if ev.ID != "om_img" || len(ev.Files) != 1 || ev.Files[0].MIME != "image/png" || string(ev.Files[0].Content) != "\x89PNG fake" ||
-		!strings.HasPrefix(ev.Files[0].Name, "图片.") {
+	if ev.ID != "om_img" || len(ev.Files) != 1 || ev.Files[0].Ref != "om_img/image/img_1" || ev.Files[0].Content != nil {
 		t.Fatalf("image %+v", ev.Files)
+	}
+	if c := f.callsTo("/open-apis/im/v1/messages/om_img/resources/img_1"); len(c) != 0 {
+		t.Fatalf("downloaded during the callback: %+v", c)
+	}
+	got, err := a.FetchFile(ctx, ev.Files[0], 1<<20)
+	if err != nil || got.MIME != "image/png" || string(got.Content) != "\x89PNG fake" || !strings.HasPrefix(got.Name, "图片.") {
+		t.Fatalf("image %+v %v", got, err)
 	}
 	if c := f.callsTo("/open-apis/im/v1/messages/om_img/resources/img_1"); len(c) != 1 || c[0].Query != "type=image" || c[0].Token != "t-1" {
 		t.Fatalf("download %+v", c)
@@ -225,14 +233,11 @@ func TestInboundFiles(t *testing.T) {
 	if _, err := a.handle(ctx, rec, msg("om_file", "file", `{"file_key":"file_1","file_name":"报告.pdf"}`)); err != nil {
 		t.Fatal(err)
 	}
-	if ev := rec.last(); len(ev.Files) != 1 || ev.Files[0].Name != "整改报告.pdf" || ev.Files[0].MIME != "application/pdf" {
-		t.Fatalf("file %+v", ev.Files)
+	if got, err := a.FetchFile(ctx, rec.last().Files[0], 1<<20); err != nil || got.Name != "整改报告.pdf" || got.MIME != "application/pdf" {
+		t.Fatalf("file %+v %v", got, err)
 	}
-	if _, err := a.handle(ctx, rec, msg("om_gone", "file", `{"file_key":"file_gone","file_name":"x.pdf"}`)); err != nil {
-		t.Fatal(err)
-	}
-	if ev := rec.last(); ev.ID != "om_gone" || len(ev.Files) != 0 {
-		t.Fatalf("gone %+v", ev)
+	if got, err := a.FetchFile(ctx, bot.File{Name: "x.pdf", Ref: "om_gone/file/file_gone"}, 1<<20); !errors.Is(err, bot.ErrPermanent) {
+		t.Fatalf("gone: %+v %v", got, err)
 	}
 }
 

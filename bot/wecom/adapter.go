@@ -77,6 +77,7 @@ var (
 	_ bot.CallbackMounter = (*Adapter)(nil)
 	_ bot.CardUpdater     = (*Adapter)(nil)
 	_ bot.FileSender      = (*Adapter)(nil)
+	_ bot.FileFetcher     = (*Adapter)(nil)
 	_ bot.FormLimiter     = (*Adapter)(nil)
 	_ bot.Doctor          = (*Adapter)(nil)
 	_ bot.FanOuter        = (*Adapter)(nil)

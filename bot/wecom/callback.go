@@ -122,7 +122,7 @@ func (a *Adapter) callback(w http.ResponseWriter, r *http.Request, d bot.Dispatc
 	case in.MsgType == "text":
 		_, err = d.Dispatch(ctx, a.textEvent(&in))
 	case media:
-		err = a.mediaEvent(ctx, d, &in, start)
+		err = a.mediaEvent(ctx, d, &in)
 	case card:
 		a.cardEvent(ctx, w, d, &in, start)
 		return
@@ -162,25 +162,15 @@ func (a *Adapter) textEvent(in *Inbound) *bot.Event {
 	return ev
 }
 
-// mediaEvent downloads what a member sent (a photo of the rectified site,
-// a document) and dispatches it as a message with the file, within the
-// callback's budget; a failed download answers 500 so that WeCom retries.
-func (a *Adapter) mediaEvent(ctx context.Context, d bot.Dispatcher, in *Inbound, start time.Time) error {
-	budget := a.cfg.CallbackBudget
-	if budget == 0 {
-		budget = 3 * time.Second
-	}
-	dctx, cancel := context.WithDeadline(ctx, start.Add(budget))
-	defer cancel()
-	f, err := a.DownloadMedia(dctx, in.MediaID, mediaName(in.MsgType, in.MediaID))
-	if err != nil {
-		a.log.WarnContext(ctx, "Media download failed", slog.String("msg_id", in.MsgID), slog.Any("error", err))
-		return err
-	}
+// mediaEvent dispatches what a member sent (a photo of the rectified
+// site, a document) as a message with the file as a reference (its
+// media_id): the bot answers at once and downloads it afterwards
+// (FetchFile), retrying on its own schedule rather than WeCom's.
+func (a *Adapter) mediaEvent(ctx context.Context, d bot.Dispatcher, in *Inbound) error {
 	ev := a.textEvent(in)
 	ev.Text = ""
-	ev.Files = []bot.File{*f}
-	_, err = d.Dispatch(ctx, ev)
+	ev.Files = []bot.File{{Name: mediaName(in.MsgType, in.MediaID), Ref: in.MediaID}}
+	_, err := d.Dispatch(ctx, ev)
 	return err
 }
 

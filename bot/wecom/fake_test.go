@@ -28,7 +28,10 @@ type fakeWeCom struct {
 	invalid  string // reported as invalid recipients of message/send
 	errcodes map[string]int
 	kfState  map[string]int // external_userid → 微信客服 session state (0 when unset)
-	kfAgent  string         // servicer_userid reported for state 3
+	// mediaFails is how many more media/get calls of a media_id answer
+	// "system busy" (-1) before one succeeds.
+	mediaFails map[string]int
+	kfAgent    string // servicer_userid reported for state 3
 }
 
 // fakeCall is one recorded API call.
@@ -39,7 +42,7 @@ type fakeCall struct {
 }
 
 func newFakeWeCom(t *testing.T) *fakeWeCom {
-	f := &fakeWeCom{t: t, revoked: map[string]bool{}, kfPage: 2, errcodes: map[string]int{}, kfState: map[string]int{}}
+	f := &fakeWeCom{t: t, revoked: map[string]bool{}, kfPage: 2, errcodes: map[string]int{}, kfState: map[string]int{}, mediaFails: map[string]int{}}
 	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
 	t.Cleanup(f.srv.Close)
 	return f
@@ -79,8 +82,20 @@ func (f *fakeWeCom) serve(w http.ResponseWriter, r *http.Request) {
 	n := len(f.calls)
 	switch r.URL.Path {
 	case "/cgi-bin/media/get":
-		if id := r.URL.Query().Get("media_id"); id == "expired" {
+		id := r.URL.Query().Get("media_id")
+		if id == "expired" {
 			reply(map[string]any{"errcode": 40007, "errmsg": "invalid media_id"})
+			return
+		}
+		if f.mediaFails[id] > 0 {
+			f.mediaFails[id]--
+			reply(map[string]any{"errcode": -1, "errmsg": "system busy"})
+			return
+		}
+		if id == "big" {
+			w.Header().Set("Content-Type", "application/zip")
+			w.Header().Set("Content-Disposition", `attachment; filename="录像.zip"`)
+			_, _ = w.Write(make([]byte, 20<<20+1))
 			return
 		}
 		w.Header().Set("Content-Type", "image/jpeg")

@@ -114,6 +114,7 @@ type KFAdapter struct {
 var (
 	_ bot.Adapter     = (*KFAdapter)(nil)
 	_ bot.Runner      = (*KFAdapter)(nil)
+	_ bot.FileFetcher = (*KFAdapter)(nil)
 	_ bot.FormLimiter = (*KFAdapter)(nil)
 	_ bot.Addresser   = (*KFAdapter)(nil)
 )
@@ -282,18 +283,10 @@ func (k *KFAdapter) dispatch(ctx context.Context, tx *store.Store, d bot.Dispatc
 		if err := json.Unmarshal(raw, &m); err != nil || json.Unmarshal(m[base.MsgType], &media) != nil || media.MediaID == "" {
 			return false, fmt.Errorf("decode %s: no media_id", base.MsgType)
 		}
-		f, err := k.a.DownloadMedia(ctx, media.MediaID, mediaName(base.MsgType, media.MediaID))
-		var ae *APIError
-		switch {
-		case err == nil:
-			files = append(files, *f)
-		case errors.As(err, &ae) || errors.Is(err, bot.ErrPermanent):
-			// Expired or refused media must not stall the cursor.
-			k.a.log.WarnContext(ctx, "kf media lost", slog.String("msg_id", base.MsgID), slog.Any("error", err))
-			text = "（发来的" + mediaLabel(base.MsgType) + "未能接收，请重新发送）"
-		default:
-			return false, err
-		}
+		// Downloaded by the bot after this sync (its fetch job), so a
+		// slow or failing download does not stall the cursor; a lost one
+		// is answered to the sender by name.
+		files = append(files, bot.File{Name: mediaName(base.MsgType, media.MediaID), Ref: media.MediaID})
 	}
 	ev := &bot.Event{
 		ID: base.MsgID, Kind: bot.KindMessage, Platform: bot.WeComKF,

@@ -149,9 +149,10 @@ func TestKFWindow(t *testing.T) {
 	}
 }
 
-// TestMediaArrives downloads what members and WeChat users send (photos of
-// the rectified site) and dispatches it as files; media WeCom no longer has
-// becomes a note instead of stalling the kf cursor.
+// TestMediaArrives: what members and WeChat users send (photos of the
+// rectified site) reaches the bot as a reference, downloaded after the
+// callback and dispatched with its file; media WeCom no longer has is
+// answered to the sender instead of stalling the kf cursor.
 func TestMediaArrives(t *testing.T) {
 	ctx := context.Background()
 	st := storetest.TestStore(ctx, t)
@@ -166,6 +167,10 @@ func TestMediaArrives(t *testing.T) {
 	if w := e.post(img, false); w.Code != 200 {
 		t.Fatalf("image: %d", w.Code)
 	}
+	if got := e.rec.got(); len(got) != 0 || len(e.fake.callsTo("/cgi-bin/media/get")) != 0 {
+		t.Fatalf("handled during the callback: %+v", got)
+	}
+	e.deliver()
 	got := e.rec.got()
 	if len(got) != 1 || len(got[0].Files) != 1 || got[0].Files[0].Name != "site.jpg" || got[0].Files[0].MIME != "image/jpeg" ||
 		!strings.HasSuffix(string(got[0].Files[0].Content), "MEDIA_A") || got[0].Text != "" {
@@ -176,10 +181,14 @@ func TestMediaArrives(t *testing.T) {
 	if _, err := e.a.KF().Sync(ctx, e.b, "wkKF1", ""); err != nil {
 		t.Fatal(err)
 	}
+	e.deliver()
 	got = e.rec.got()
-	if len(got) != 3 || len(got[1].Files) != 1 || !strings.HasSuffix(string(got[1].Files[0].Content), "MEDIA_B") ||
-		len(got[2].Files) != 0 || !strings.Contains(got[2].Text, "图片未能接收") {
+	if len(got) != 2 || len(got[1].Files) != 1 || !strings.HasSuffix(string(got[1].Files[0].Content), "MEDIA_B") {
 		t.Fatalf("%+v", got[1:])
+	}
+	sent := e.fake.callsTo("/cgi-bin/kf/send_msg")
+	if len(sent) != 1 || !strings.Contains(fmt.Sprint(sent[0].Body["text"]), "已无法从平台下载") {
+		t.Fatalf("the lost media is not answered: %+v", sent)
 	}
 }
 

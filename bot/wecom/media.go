@@ -15,14 +15,23 @@ import (
 	"zhenggai/bot"
 )
 
-// MaxMediaBytes is the largest file taken from WeCom (its own limit for
-// files is 20 MB).
-const MaxMediaBytes = 20 << 20
+// FetchFile downloads an inbound file: bot.File.Ref is its media_id
+// (DownloadMedia).
+func (a *Adapter) FetchFile(ctx context.Context, f bot.File, limit int64) (*bot.File, error) {
+	return a.DownloadMedia(ctx, f.Ref, f.Name, limit)
+}
+
+// FetchFile downloads a file a WeChat user sent (as the app's).
+func (k *KFAdapter) FetchFile(ctx context.Context, f bot.File, limit int64) (*bot.File, error) {
+	return k.a.FetchFile(ctx, f, limit)
+}
 
 // DownloadMedia fetches temporary media (images, voice, video and files
 // members or WeChat users sent; WeCom keeps them 3 days) with media/get, so
-// it can be kept in Postgres.
-func (a *Adapter) DownloadMedia(ctx context.Context, mediaID, fallbackName string) (*bot.File, error) {
+// it can be kept in Postgres, reading at most limit bytes. A media_id WeCom
+// refuses (expired, unknown: an API error other than "busy") is a
+// permanent loss.
+func (a *Adapter) DownloadMedia(ctx context.Context, mediaID, fallbackName string, limit int64) (*bot.File, error) {
 	for attempt := 0; ; attempt++ {
 		tok, err := a.client.token.Token(ctx)
 		if err != nil {
@@ -40,7 +49,7 @@ func (a *Adapter) DownloadMedia(ctx context.Context, mediaID, fallbackName strin
 			}
 			return nil, fmt.Errorf("wecom: media/get: %w", err)
 		}
-		raw, err := io.ReadAll(io.LimitReader(resp.Body, MaxMediaBytes+1))
+		raw, err := io.ReadAll(io.LimitReader(resp.Body, limit))
 		resp.Body.Close()
 		if err != nil {
 			return nil, fmt.Errorf("wecom: media/get: %w", err)
@@ -56,11 +65,12 @@ func (a *Adapter) DownloadMedia(ctx context.Context, mediaID, fallbackName strin
 					a.client.token.Invalidate(tok)
 					continue
 				}
-				return nil, &APIError{API: "/cgi-bin/media/get", Code: st.ErrCode, Msg: st.ErrMsg}
+				ae := &APIError{API: "/cgi-bin/media/get", Code: st.ErrCode, Msg: st.ErrMsg}
+				if st.ErrCode == -1 || st.ErrCode == 45009 || st.ErrCode == 45033 {
+					return nil, ae // busy or over the rate: try again later
+				}
+				return nil, fmt.Errorf("%w: %w", bot.ErrPermanent, ae)
 			}
-		}
-		if len(raw) > MaxMediaBytes {
-			return nil, fmt.Errorf("%w: wecom: media %s is over %d bytes", bot.ErrPermanent, mediaID, MaxMediaBytes)
 		}
 		name := fallbackName
 		if _, params, err := mime.ParseMediaType(resp.Header.Get("Content-Disposition")); err == nil && params["filename"] != "" {

@@ -41,6 +41,9 @@ type Message struct {
 	P2P       bool
 	SenderID  string // open_id
 	Text      string
+	// ImageKeys, when set, make it a rich-text (post) message: Text and
+	// these pictures (served by API.AddResource).
+	ImageKeys []string
 }
 
 // CardAction is a card.action.trigger callback.
@@ -56,6 +59,15 @@ type CardAction struct {
 // MessageEvent is the plaintext JSON of m.
 func (a App) MessageEvent(m Message, at time.Time) []byte {
 	content, _ := json.Marshal(map[string]string{"text": m.Text})
+	msgType := "text"
+	if len(m.ImageKeys) > 0 {
+		para := []map[string]string{{"tag": "text", "text": m.Text}}
+		for _, k := range m.ImageKeys {
+			para = append(para, map[string]string{"tag": "img", "image_key": k})
+		}
+		content, _ = json.Marshal(map[string]any{"title": "", "content": [][]map[string]string{para}})
+		msgType = "post"
+	}
 	chatType := "group"
 	if m.P2P {
 		chatType = "p2p"
@@ -68,7 +80,7 @@ func (a App) MessageEvent(m Message, at time.Time) []byte {
 		"event": map[string]any{
 			"sender": map[string]any{"sender_id": map[string]string{"open_id": m.SenderID}, "sender_type": "user", "tenant_key": "tenant"},
 			"message": map[string]any{"message_id": m.MessageID, "chat_id": m.ChatID, "chat_type": chatType,
-				"message_type": "text", "content": string(content), "create_time": ms},
+				"message_type": msgType, "content": string(content), "create_time": ms},
 		},
 	}
 	b, _ := json.Marshal(ev)
