@@ -149,6 +149,8 @@ var azMatrix = []azRow{
 	{name: "编辑通报", text: "编辑通报", mark: azText("<text>"), want: "NNNNYRB"},
 	{name: "发送通报", text: "发送通报", write: true, mark: azText("通报已发送"), want: "NNNNYRB"},
 	{name: "选择通报单位", text: "选择通报单位", mark: azText("<units>"), want: "NNNNYRB"},
+	{name: "考评", text: "考评 2026-11 灵宝", mark: azText("考评明细 · 灵宝市交通运输局"), want: "NNNNYRB",
+		note: "only the office sees scores, its units' own included (issue 21)"},
 	{name: "联系人", text: "联系人", mark: azText("刘宝山"), want: "NNNNNYB",
 		note: "联系人 and 我的诉求 are the contact's commands; people are pointed to 诉求"},
 	{name: "我的诉求", text: "我的诉求", mark: azOpenNumber, want: "NNNNNYB"},
@@ -289,6 +291,12 @@ var azMatrix = []azRow{
 	{name: "bulletin.pick.form", params: func(w *azWorld) map[string]string { return bulletinParams(w.draft) }, mark: azText("<units>"), want: "NNNNYNB"},
 	{name: "bulletin.send", write: true, mark: azText("通报已发送"), want: "NNNNYNB",
 		params: func(w *azWorld) map[string]string { return withParam(bulletinParams(w.draft), "scope", "all") }},
+
+	// 考评: the office only.
+	{name: "score.show", params: func(*azWorld) map[string]string { return map[string]string{"period": "2026-11"} },
+		mark: azText("考评 · 2026年11月"), want: "NNNNYNB"},
+	{name: "score.unit", params: func(*azWorld) map[string]string { return map[string]string{"period": "2026-11", "unit": "lingbao"} },
+		mark: azText("考评明细 · 灵宝市交通运输局"), want: "NNNNYNB"},
 
 	// Enterprise request actions: the paired leader and the office, and
 	// the enterprise's own contact for its ratings.

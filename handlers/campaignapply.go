@@ -87,7 +87,7 @@ func (a *applier) apply(f *CampaignFile) error {
 			Holidays:           dateStrings(c.Holidays),
 			Workdays:           dateStrings(c.Workdays),
 			Supervision: store.SupervisionSettings{SoonWorkdays: c.Supervision.Light.SoonWorkdays,
-				StallWorkdays: c.Supervision.Light.StallWorkdays},
+				StallWorkdays: c.Supervision.Light.StallWorkdays, Score: c.Supervision.Score.settings()},
 			RequestAutocloseDays: c.RequestAutocloseDays,
 		},
 	}

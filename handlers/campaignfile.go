@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"zhenggai/store"
 )
 
 // The campaign file (DESIGN.md 7.4) is read strictly: unknown keys, bad
@@ -65,6 +67,89 @@ type DigestDoc struct {
 // SupervisionDoc is campaign.supervision (督查督办).
 type SupervisionDoc struct {
 	Light LightDoc `yaml:"light"`
+	Score ScoreDoc `yaml:"score"`
+}
+
+// ScoreDoc is campaign.supervision.score: the monthly score's (考评) base
+// and its deduction per event. A weight left out takes its default
+// (defaultScore); 0 leaves that kind of event uncounted.
+type ScoreDoc struct {
+	Base             Weight `yaml:"base"`
+	ReportLate       Weight `yaml:"report_late"`
+	ReportLateDay    Weight `yaml:"report_late_day"`
+	ReportMissing    Weight `yaml:"report_missing"`
+	ItemOverdue      Weight `yaml:"item_overdue"`
+	NoticeSignLate   Weight `yaml:"notice_sign_late"`
+	NoticeAnswerLate Weight `yaml:"notice_answer_late"`
+	RequestLate      Weight `yaml:"request_late"`
+}
+
+// Weight is a whole number of points, with its line and whether the file
+// gave it.
+type Weight struct {
+	Value int
+	Line  int
+	Set   bool
+}
+
+// UnmarshalYAML reads a whole number and keeps the line.
+func (w *Weight) UnmarshalYAML(n *yaml.Node) error {
+	var v int
+	if n.Kind != yaml.ScalarNode || n.Decode(&v) != nil {
+		return fmt.Errorf("line %d: %q 不是整数分值（应写成 5 这样的整数）", n.Line, n.Value)
+	}
+	w.Value, w.Line, w.Set = v, n.Line, true
+	return nil
+}
+
+// scoreWeights lists the weights of a ScoreDoc with their keys, Chinese
+// names and defaults, in the order the README and the cards give them.
+func (d *ScoreDoc) scoreWeights() []struct {
+	key, name string
+	w         *Weight
+	def       int
+} {
+	return []struct {
+		key, name string
+		w         *Weight
+		def       int
+	}{
+		{"report_late", "月报逾期报送每期扣分", &d.ReportLate, defaultScore.ReportLate},
+		{"report_late_day", "月报逾期每天加扣", &d.ReportLateDay, defaultScore.ReportLateDay},
+		{"report_missing", "月报未报送扣分", &d.ReportMissing, defaultScore.ReportMissing},
+		{"item_overdue", "逾期问题每条扣分", &d.ItemOverdue, defaultScore.ItemOverdue},
+		{"notice_sign_late", "督办单未按时签收每份扣分", &d.NoticeSignLate, defaultScore.NoticeSignLate},
+		{"notice_answer_late", "督办单未按期答复每份扣分", &d.NoticeAnswerLate, defaultScore.NoticeAnswerLate},
+		{"request_late", "企业诉求超时答复每件扣分", &d.RequestLate, defaultScore.RequestLate},
+	}
+}
+
+// checkScore fills the score's defaults and reports, in Chinese, a base or
+// a deduction out of range.
+func checkScore(d *ScoreDoc, bad func(line int, format string, args ...any)) {
+	if !d.Base.Set {
+		d.Base.Value = defaultScore.Base
+	}
+	if b := d.Base; b.Value < 1 || b.Value > 1000 {
+		bad(max(b.Line, 1), "supervision.score.base（基础分）应为 1 到 1000 之间的整数，而不是 %d", b.Value)
+	}
+	for _, x := range d.scoreWeights() {
+		if !x.w.Set {
+			x.w.Value = x.def
+			continue
+		}
+		if x.w.Value < 0 || x.w.Value > d.Base.Value {
+			bad(x.w.Line, "supervision.score.%s（%s）应为 0 到基础分 %d 之间的整数，而不是 %d；写 0 表示不计此项",
+				x.key, x.name, d.Base.Value, x.w.Value)
+		}
+	}
+}
+
+// settings returns the checked score as the campaign stores it.
+func (d *ScoreDoc) settings() *store.ScoreSettings {
+	return &store.ScoreSettings{Base: d.Base.Value, ReportLate: d.ReportLate.Value, ReportLateDay: d.ReportLateDay.Value,
+		ReportMissing: d.ReportMissing.Value, ItemOverdue: d.ItemOverdue.Value, NoticeSignLate: d.NoticeSignLate.Value,
+		NoticeAnswerLate: d.NoticeAnswerLate.Value, RequestLate: d.RequestLate.Value}
 }
 
 // LightDoc is campaign.supervision.light: the 红黄绿灯's N and M, in
@@ -324,6 +409,7 @@ func ParseCampaignFile(name string, data []byte) (*CampaignFile, error) {
 	if l := c.Supervision.Light; l.SoonWorkdays < 0 || l.SoonWorkdays > 60 || l.StallWorkdays < 0 || l.StallWorkdays > 120 {
 		bad(1, "supervision.light: soon_workdays must be 0..60 and stall_workdays 0..120 (0 means the default)")
 	}
+	checkScore(&c.Supervision.Score, bad)
 	if c.RequestAutocloseDays == 0 {
 		c.RequestAutocloseDays = defaultAutocloseDays
 	}

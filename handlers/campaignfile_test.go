@@ -145,6 +145,16 @@ func TestBadCampaignFiles(t *testing.T) {
 		}, ""},
 		{"BadTime", func(s string) string { return strings.Replace(s, `remind_at: "09:00"`, `remind_at: "9am"`, 1) }, `"9am" is not a time of day`},
 		{"NotYAML", func(string) string { return "campaign: [" }, "bad campaign file"},
+		{"ScoreBase", func(s string) string { return strings.Replace(s, "base: 100", "base: 0", 1) },
+			"supervision.score.base（基础分）应为 1 到 1000 之间的整数，而不是 0"},
+		{"ScoreNegative", func(s string) string { return strings.Replace(s, "item_overdue: 2 ", "item_overdue: -2 ", 1) },
+			"supervision.score.item_overdue（逾期问题每条扣分）应为 0 到基础分 100 之间的整数，而不是 -2；写 0 表示不计此项"},
+		{"ScoreOverBase", func(s string) string { return strings.Replace(s, "report_missing: 10", "report_missing: 150", 1) },
+			"supervision.score.report_missing（月报未报送扣分）应为 0 到基础分 100 之间的整数，而不是 150"},
+		{"ScoreNotNumber", func(s string) string { return strings.Replace(s, "request_late: 1", "request_late: 一分", 1) },
+			`"一分" 不是整数分值`},
+		{"ScoreUnknownKey", func(s string) string { return strings.Replace(s, "base: 100", "base: 100\n      bonus: 5", 1) },
+			`unknown key "bonus"`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -208,3 +218,27 @@ func equal(a, b map[string]int) bool {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// TestScoreDefaults: a campaign file without supervision.score takes the
+// default weights; one giving some weights keeps the others' defaults.
+func TestScoreDefaults(t *testing.T) {
+	t.Parallel()
+	text := string(readFile(t, "../deploy/campaigns/demo.yaml"))
+	start := strings.Index(text, "    # 考评:")
+	end := strings.Index(text, "  phases:")
+	without := text[:start] + text[end:]
+	f, err := handlers.ParseCampaignFile("demo.yaml", []byte(without))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := f.Campaign.Supervision.Score; s.Base.Value != 100 || s.ReportMissing.Value != 10 || s.ItemOverdue.Value != 2 || s.RequestLate.Value != 1 {
+		t.Errorf("defaults: %+v", s)
+	}
+	some := text[:start] + "    score: {item_overdue: 4, report_late_day: 0}\n" + text[end:]
+	if f, err = handlers.ParseCampaignFile("demo.yaml", []byte(some)); err != nil {
+		t.Fatal(err)
+	}
+	if s := f.Campaign.Supervision.Score; s.ItemOverdue.Value != 4 || s.ReportLateDay.Value != 0 || s.ReportLate.Value != 5 || s.Base.Value != 100 {
+		t.Errorf("some weights: %+v", s)
+	}
+}

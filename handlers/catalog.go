@@ -21,6 +21,7 @@ func CardCatalog() []NamedCard {
 	out = append(out, reminderSampleCards()...)
 	out = append(out, enterpriseSampleCards()...)
 	out = append(out, supervisionSampleCards()...)
+	out = append(out, scoreSampleCards()...)
 	return out
 }
 

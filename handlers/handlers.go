@@ -29,6 +29,7 @@ func Register(rt *bot.Router, d Deps) {
 	h.registerSupervision(rt)
 	h.registerFlags(rt)
 	h.registerBulletins(rt)
+	h.registerScores(rt)
 	h.registerClues(rt)
 	h.registerWords(rt)
 	rt.Fallback(h.fallback)
@@ -63,7 +64,7 @@ func (h *handler) help(ctx context.Context, r *bot.Request) (*bot.Reply, error) 
 		}
 		lines = append(lines, "**督办单**：查看未办结的督办单（签收、答复）")
 		if r.Roles.Office {
-			lines = append(lines, "**督办 问题编号 / 单位 [月份]**：签发督办单")
+			lines = append(lines, "**督办 问题编号 / 单位 [月份]**：签发督办单", "**考评 [月份] [单位]**：各单位月度考评得分及扣分明细")
 		}
 		lines = append(lines, "**摘要**：查看今日摘要")
 		pairs, err := h.leadsEnterprises(ctx, r)

@@ -546,7 +546,8 @@ func sameItem(a, b *store.LedgerItem) bool {
 var monthlyColumns = []string{"序号", "单位", "问题总数", "已整改", "正在整改", "未整改", "逾期", "月报报送", "报送时间"}
 
 // monthlyWorkbook builds the monthly summary of a period for the units
-// (every unit but the office when unitIDs is nil), with a total row.
+// (every unit but the office when unitIDs is nil), with a total row; the
+// campaign-wide one adds the 考评 sheet.
 func monthlyWorkbook(ctx context.Context, st *store.Store, c *store.Campaign, period string, unitIDs []int64, now time.Time) (*excelize.File, error) {
 	due, ok := reportDue(c, period)
 	if !ok {
@@ -628,6 +629,11 @@ func monthlyWorkbook(ctx context.Context, st *store.Store, c *store.Campaign, pe
 	if err := f.SetCellValue(monthlySheet, note, fmt.Sprintf("%s 阶段性工作进展情况，截止 %s；问题数统计截至 %s。已整改=已销号，正在整改=已有进展或长期推进，未整改=尚无进展。",
 		periodLabel(period), due.Format(time.DateOnly), day.Format(time.DateOnly))); err != nil {
 		return nil, err
+	}
+	if unitIDs == nil { // scores are the office's (score_sheet.go)
+		if err := addScoreSheet(ctx, st, f, c, reportPeriod{period: period, due: due}, now); err != nil {
+			return nil, err
+		}
 	}
 	return f, nil
 }

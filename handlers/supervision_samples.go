@@ -53,3 +53,28 @@ func supervisionSampleCards() []NamedCard {
 		{"notice-escalation", noticeReminderCard(issued, lb, "sign", stageOffice, 4, day.AddDate(0, 0, 4))},
 	}
 }
+
+// scoreSampleCards returns the 考评 cards for CardCatalog: November 2026
+// scored on 12-02, 灵宝 with a late report and overdue items.
+func scoreSampleCards() []NamedCard {
+	lb := &store.Unit{ID: 2, Key: "lingbao", Name: "灵宝市交通运输局"}
+	ym := &store.Unit{ID: 3, Key: "yima", Name: "义马市交通运输局"}
+	ls := &store.Unit{ID: 4, Key: "lushi", Name: "卢氏县交通运输局"}
+	m := &monthScores{period: reportPeriod{period: "2026-11", due: time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC)},
+		from: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), to: time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC),
+		asOf: time.Date(2026, 12, 2, 0, 0, 0, 0, time.UTC), weights: defaultScore}
+	m.units = []*unitScore{
+		{unit: ym, score: 100, rank: 1, lines: []scoreLine{{label: "月报按时报送（11月20日）"}}},
+		{unit: lb, score: 84, rank: 2, lines: []scoreLine{{label: "月报逾期 2 天（11月25日报送）", points: -5},
+			{label: "逾期问题 3 条", refs: []string{"LB-2026-001", "LB-2026-004", "LB-2026-007"}, points: -6},
+			{label: "督办单未按期答复 1 份", refs: []string{"DB-2026-007"}, points: -3},
+			{label: "督办单未按时签收 1 份", refs: []string{"DB-2026-007"}, points: -2}}},
+		{unit: ls, score: 89, rank: 3, lines: []scoreLine{{label: "月报未报送", points: -10}, {label: "企业诉求超时答复 1 件", refs: []string{"Q-2026-0012"}, points: -1}}},
+	}
+	m.units[1], m.units[2] = m.units[2], m.units[1]
+	m.units[1].rank, m.units[2].rank = 2, 3
+	return []NamedCard{
+		{Name: "score-rank", Card: scoreRankCard(m)},
+		{Name: "score-unit", Card: scoreUnitCard(m, m.units[2])},
+	}
+}

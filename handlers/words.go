@@ -33,6 +33,7 @@ var synonyms = map[string]string{
 	"使用帮助": "帮助", "帮忙": "帮助",
 	"查看联系人": "联系人", "联系领导": "联系人",
 	"查看诉求": "诉求", "企业诉求": "诉求", "查看并答复": "诉求",
+	"考核": "考评", "评分": "考评", "月度考评": "考评", "考评得分": "考评", "查看考评": "考评",
 }
 
 // commandActions are, for each command a button's label may resolve to,
@@ -70,6 +71,7 @@ var commandActions = map[string][]string{
 	"编辑通报":   {"bulletin.edit.form"},
 	"发送通报":   {"bulletin.send"},
 	"选择通报单位": {"bulletin.pick.form"},
+	"考评":     {"score.show", "score.unit"},
 	"上一页":    {"ledger.show"},
 	"下一页":    {"ledger.show"},
 }

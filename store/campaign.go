@@ -44,6 +44,23 @@ type CampaignSettings struct {
 type SupervisionSettings struct {
 	SoonWorkdays  int `json:"soon_workdays,omitempty"`
 	StallWorkdays int `json:"stall_workdays,omitempty"`
+	// Score is the monthly score's (考评) base and deductions; nil (a
+	// campaign applied before it existed) means the defaults.
+	Score *ScoreSettings `json:"score,omitempty"`
+}
+
+// ScoreSettings is campaign.supervision.score: a unit's monthly score is
+// Base less the deductions of the month's events, not below 0. Each
+// deduction is in points per event; 0 leaves that kind of event uncounted.
+type ScoreSettings struct {
+	Base             int `json:"base"`
+	ReportLate       int `json:"report_late"`        // a monthly report sent after its due day
+	ReportLateDay    int `json:"report_late_day"`    // and per day it was late
+	ReportMissing    int `json:"report_missing"`     // a monthly report not sent by its due day, nor since
+	ItemOverdue      int `json:"item_overdue"`       // an item open past its deadline during the month
+	NoticeSignLate   int `json:"notice_sign_late"`   // a 督办单 not signed by the workday after its issue
+	NoticeAnswerLate int `json:"notice_answer_late"` // a 督办单 not answered by its reply deadline
+	RequestLate      int `json:"request_late"`       // an enterprise request not answered within the answer clock
 }
 
 // Campaign is one 专项整治 with its calendar.
