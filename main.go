@@ -46,6 +46,7 @@ Usage:
   zhenggai ledger import -f FILE.xlsx
   zhenggai clue export -o FILE.xlsx
   zhenggai clue import -f FILE.xlsx
+  zhenggai milestone export --key KEY -o DIR      every unit's package of a milestone (the 总结 materials)
   zhenggai report monthly --period YYYY-MM -o FILE.xlsx
   zhenggai tick --now RFC3339                     run what the scheduler would run at that instant
   zhenggai audit verify [--anchor ID:HEX]... [--anchors FILE]
@@ -95,7 +96,7 @@ func dispatch(ctx context.Context, args []string, getenv func(string) string, st
 		fmt.Fprint(stdout, usage)
 		return nil
 	}
-	known := map[string]bool{"serve": true, "migrate": true, "campaign": true, "ledger": true, "clue": true, "report": true,
+	known := map[string]bool{"serve": true, "migrate": true, "campaign": true, "ledger": true, "clue": true, "milestone": true, "report": true,
 		"tick": true, "audit": true, "doctor": true}
 	if !known[cmd] {
 		return errUsage
@@ -134,6 +135,8 @@ func dispatch(ctx context.Context, args []string, getenv func(string) string, st
 		return a.ledger(ctx, rest)
 	case "clue":
 		return a.clue(ctx, rest)
+	case "milestone":
+		return a.milestone(ctx, rest)
 	case "report":
 		return a.report(ctx, rest)
 	}
@@ -829,6 +832,25 @@ func (a *app) clue(ctx context.Context, args []string) error {
 		return nil
 	}
 	return errUsage
+}
+
+// milestone runs `milestone export --key KEY -o DIR`.
+func (a *app) milestone(ctx context.Context, args []string) error {
+	if len(args) == 0 || args[0] != "export" {
+		return errUsage
+	}
+	fs := flag.NewFlagSet("milestone export", flag.ContinueOnError)
+	key := fs.String("key", "", "milestone key (campaign file)")
+	out := fs.String("o", "", "output directory")
+	if err := fs.Parse(args[1:]); err != nil || *key == "" || *out == "" {
+		return errUsage
+	}
+	n, err := handlers.ExportMilestone(ctx, a.store, *key, *out)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(a.stdout, "milestone %s exported: %d units to %s\n", *key, n, *out)
+	return nil
 }
 
 // report runs `report monthly --period YYYY-MM -o FILE`.

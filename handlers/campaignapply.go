@@ -122,6 +122,7 @@ func (a *applier) apply(f *CampaignFile) error {
 	}
 
 	people := map[string]int64{}
+	var supervisors []int64
 	for _, p := range f.People {
 		prev, err := tx.PersonByKey(ctx, p.Key)
 		if err != nil && !isNotFound(err) {
@@ -133,13 +134,20 @@ func (a *applier) apply(f *CampaignFile) error {
 			if err != nil {
 				return err
 			}
-			prevView = personView(prev, accs[prev.ID])
+			was, err := tx.IsSupervisor(ctx, camp.ID, prev.ID)
+			if err != nil {
+				return err
+			}
+			prevView = personView(prev, accs[prev.ID], was)
 		}
 		pp := &store.Person{Key: p.Key, Name: p.Name, Title: p.Title, Phone: p.Phone}
 		if err := tx.UpsertPerson(ctx, pp); err != nil {
 			return err
 		}
 		people[p.Key] = pp.ID
+		if p.Supervisor {
+			supervisors = append(supervisors, pp.ID)
+		}
 		accs := map[string]string{"sim": SimAccount(p.Key)}
 		for plat, id := range p.Accounts {
 			accs[plat] = id
@@ -153,9 +161,15 @@ func (a *applier) apply(f *CampaignFile) error {
 		if err != nil {
 			return err
 		}
-		if err := a.record("person", p.Key, prevView, personView(pp, now[pp.ID])); err != nil {
+		if err := a.record("person", p.Key, prevView, personView(pp, now[pp.ID], p.Supervisor)); err != nil {
 			return err
 		}
+	}
+	if supervisors == nil {
+		supervisors = []int64{}
+	}
+	if err := tx.ReplaceSupervisors(ctx, camp.ID, supervisors); err != nil {
+		return err
 	}
 	ref := func(r Ref) *int64 {
 		if r.Key == "" {
@@ -211,6 +225,9 @@ func (a *applier) apply(f *CampaignFile) error {
 		}
 		for _, d := range m.RemindDaysBefore {
 			ms.RemindDaysBefore = append(ms.RemindDaysBefore, int32(d))
+		}
+		if m.Package != nil {
+			ms.Parts, ms.MinCases = append([]string{}, m.Package.Parts...), m.Package.MinCases
 		}
 		olds, err := tx.Milestones(ctx, camp.ID)
 		if err != nil {
@@ -303,12 +320,16 @@ func campaignView(c *store.Campaign, phases []store.Phase) map[string]any {
 		"settings": c.Settings, "phases": ps}
 }
 
-func personView(p *store.Person, accs []store.Account) map[string]any {
+func personView(p *store.Person, accs []store.Account, supervisor bool) map[string]any {
 	m := map[string]string{}
 	for _, a := range accs {
 		m[a.Platform] = a.ExternalID
 	}
-	return map[string]any{"key": p.Key, "name": p.Name, "title": p.Title, "phone": p.Phone, "accounts": m}
+	v := map[string]any{"key": p.Key, "name": p.Name, "title": p.Title, "phone": p.Phone, "accounts": m}
+	if supervisor {
+		v["supervisor"] = true
+	}
+	return v
 }
 
 func unitView(u *store.Unit) map[string]any {
@@ -317,8 +338,12 @@ func unitView(u *store.Unit) map[string]any {
 }
 
 func milestoneView(m *store.Milestone) map[string]any {
-	return map[string]any{"key": m.Key, "title": m.Title, "due": m.DueOn.Format("2006-01-02"),
+	v := map[string]any{"key": m.Key, "title": m.Title, "due": m.DueOn.Format("2006-01-02"),
 		"units": m.UnitGroups, "remind_days_before": m.RemindDaysBefore}
+	if m.IsPackage() {
+		v["package"] = map[string]any{"parts": m.Parts, "min_cases": m.MinCases}
+	}
+	return v
 }
 
 func (a *applier) enterpriseView(e *store.Enterprise, cts []*store.Contact) (map[string]any, error) {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -173,7 +174,28 @@ type MilestoneDoc struct {
 	Due              Date   `yaml:"due"`
 	Units            []Ref  `yaml:"units"`
 	RemindDaysBefore []int  `yaml:"remind_days_before"`
-	line             int
+	// Package makes the milestone a package of parts each unit fills over
+	// several messages (the 10-17 总结; summary.go).
+	Package *PackageDoc `yaml:"package"`
+	line    int
+}
+
+// PackageDoc is a milestone's package: its parts (summaryPartKeys) and how
+// many 典型案例 it needs (default 2).
+type PackageDoc struct {
+	Parts    []string `yaml:"parts"`
+	MinCases int      `yaml:"min_cases"`
+	line     int
+}
+
+// UnmarshalYAML keeps the line.
+func (p *PackageDoc) UnmarshalYAML(n *yaml.Node) error {
+	type plain PackageDoc
+	if err := strictDecode(n, (*plain)(p)); err != nil {
+		return err
+	}
+	p.line = n.Line
+	return nil
 }
 
 // PersonDoc is one of people.
@@ -183,7 +205,10 @@ type PersonDoc struct {
 	Title    string            `yaml:"title"`
 	Phone    string            `yaml:"phone"`
 	Accounts map[string]string `yaml:"accounts"`
-	line     int
+	// Supervisor marks a 社会义务监督员: he may send clues (线索：…) and
+	// sees his own.
+	Supervisor bool `yaml:"supervisor"`
+	line       int
 }
 
 // UnitDoc is one of units.
@@ -532,6 +557,9 @@ func ParseCampaignFile(name string, data []byte) (*CampaignFile, error) {
 				bad(m.line, "milestone %q: remind_days_before %d is not between 0 and 60", m.Key, d)
 			}
 		}
+		if pk := m.Package; pk != nil {
+			checkPackage(m.Key, pk, bad)
+		}
 	}
 	ekeys := map[string]bool{}
 	for _, e := range f.Enterprises {
@@ -559,6 +587,32 @@ func ParseCampaignFile(name string, data []byte) (*CampaignFile, error) {
 		return nil, fmt.Errorf("%w:\n%s", ErrBadCampaignFile, strings.Join(problems, "\n"))
 	}
 	return &f, nil
+}
+
+// checkPackage checks a milestone's package: known parts, each once, and
+// min_cases (default 2) between 1 and 10 when it has 典型案例.
+func checkPackage(key string, pk *PackageDoc, bad func(int, string, ...any)) {
+	if len(pk.Parts) == 0 {
+		bad(pk.line, "milestone %q: package needs parts (%s)", key, strings.Join(summaryPartKeys, ", "))
+	}
+	seen := map[string]bool{}
+	for _, p := range pk.Parts {
+		if !slices.Contains(summaryPartKeys, p) {
+			bad(pk.line, "milestone %q: unknown package part %q (%s)", key, p, strings.Join(summaryPartKeys, ", "))
+		}
+		if seen[p] {
+			bad(pk.line, "milestone %q: package part %q is listed twice", key, p)
+		}
+		seen[p] = true
+	}
+	switch {
+	case !seen[summaryCases] && pk.MinCases != 0:
+		bad(pk.line, "milestone %q: min_cases without the part %q", key, summaryCases)
+	case seen[summaryCases] && pk.MinCases == 0:
+		pk.MinCases = 2
+	case seen[summaryCases] && (pk.MinCases < 1 || pk.MinCases > 10):
+		bad(pk.line, "milestone %q: min_cases must be between 1 and 10", key)
+	}
 }
 
 var (

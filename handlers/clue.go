@@ -43,6 +43,7 @@ func (h *handler) registerClues(rt *bot.Router) {
 	rt.Action("clue.accept", h.clueAccept)
 	rt.Action("clue.return.form", h.clueReturnForm)
 	rt.Action("clue.return.submit", h.clueReturnSubmit)
+	rt.Action("ereq.to_clue", h.requestToClue)
 }
 
 // cluePhoneRe is what a contact phone may look like: digits, dashes,
@@ -838,8 +839,14 @@ func (h *handler) tellClueUnit(ctx context.Context, r *bot.Request, c *store.Clu
 }
 
 // tellClueSource tells the clue's source its outcome where the channel
-// allows: the 监督员 who sent it.
+// allows: the 监督员 who sent it, in his chat; the enterprise whose request
+// it was, in the request's thread.
 func (h *handler) tellClueSource(ctx context.Context, r *bot.Request, c *store.Clue) error {
+	if c.RequestID != nil {
+		if err := h.tellClueEnterprise(ctx, r, c); err != nil {
+			return err
+		}
+	}
 	if c.ReporterID == nil {
 		return nil
 	}
@@ -847,7 +854,7 @@ func (h *handler) tellClueSource(ctx context.Context, r *bot.Request, c *store.C
 	if err != nil {
 		return err
 	}
-	text := fmt.Sprintf("您反映的线索 %s 已办结：%s。", c.Number, c.Outcome)
+	text := fmt.Sprintf("您反映的线索 %s 已办结：%s。感谢您的监督。", c.Number, clueOutcomeText(c))
 	_, err = r.SendToPerson(ctx, *c.ReporterID, bot.Message{Text: text, Card: card}, fmt.Sprintf("clue:%d:outcome:p:%d", c.ID, *c.ReporterID), clueSubject(c))
 	return err
 }
@@ -860,7 +867,16 @@ func (h *handler) cluesCommand(ctx context.Context, r *bot.Request) (*bot.Reply,
 		return nil, err
 	}
 	if arg := strings.TrimSpace(r.Args); arg != "" {
-		c, err := r.Store.ClueByNumber(ctx, r.Campaign.ID, strings.Fields(arg)[0])
+		if !clueNumberRe.MatchString(strings.Fields(bot.FoldWidth(arg))[0]) {
+			if r.Roles.Supervisor {
+				return h.supervisorClue(ctx, r, arg)
+			}
+			if r.Roles.Office {
+				return nil, bot.Refuse("未找到线索“%s”。查看线索请发送“线索 XS-2026-001”；登记新线索请发送“登记线索”。", truncate(arg, 20))
+			}
+			return nil, bot.Refuse("未找到线索“%s”。查看线索请发送“线索 XS-2026-001”。", truncate(arg, 20))
+		}
+		c, err := r.Store.ClueByNumber(ctx, r.Campaign.ID, strings.Fields(bot.FoldWidth(arg))[0])
 		if errors.Is(err, store.ErrNotFound) {
 			return nil, bot.Refuse("未找到线索 %s。", strings.Fields(arg)[0])
 		}

@@ -31,6 +31,9 @@ func (h *handler) filesWithoutCaption(ctx context.Context, r *bot.Request) (*bot
 	if len(files) == 0 || strings.TrimSpace(r.Event.Text) != "" || r.Person == nil {
 		return nil, false, nil
 	}
+	if reply, ok, err := h.summaryFiles(ctx, r); ok || err != nil {
+		return reply, true, err
+	}
 	var units []int64
 	if !r.Roles.Office {
 		units = slices.Concat(r.Roles.Liaises, r.Roles.Leads, r.Roles.Member)

@@ -31,6 +31,7 @@ func Register(rt *bot.Router, d Deps) {
 	h.registerBulletins(rt)
 	h.registerScores(rt)
 	h.registerClues(rt)
+	h.registerSummary(rt)
 	h.registerWords(rt)
 	rt.Fallback(h.fallback)
 }

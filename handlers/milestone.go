@@ -75,11 +75,19 @@ func (h *handler) milestoneDone(ctx context.Context, r *bot.Request, m *store.Mi
 	return milestoneDoneCard(m, u, s, personName(people, s.PersonID), r.Campaign.Location()), nil
 }
 
-// milestoneForm answers milestone.form {milestone, unit}.
+// milestoneForm answers milestone.form {milestone, unit}: a package
+// milestone opens the unit's checklist instead (summary.go).
 func (h *handler) milestoneForm(ctx context.Context, r *bot.Request) (*bot.Reply, error) {
 	m, u, err := milestoneParams(ctx, r)
 	if err != nil {
 		return nil, err
+	}
+	if m.IsPackage() {
+		card, err := h.summaryCard(ctx, r, m, u)
+		if err != nil {
+			return nil, err
+		}
+		return &bot.Reply{Card: card, Subject: summarySubject(m, u)}, nil
 	}
 	s, err := r.Store.MilestoneSubmissionOf(ctx, m.ID, u.ID)
 	if err == nil {
@@ -100,6 +108,9 @@ func (h *handler) milestoneSubmit(ctx context.Context, r *bot.Request) (*bot.Rep
 	m, u, err := milestoneParams(ctx, r)
 	if err != nil {
 		return nil, err
+	}
+	if m.IsPackage() {
+		return nil, bot.Refuse("节点“%s”需逐项报送材料，请发送“总结”填写，材料齐全后提交。", m.Title)
 	}
 	if s, err := r.Store.MilestoneSubmissionOf(ctx, m.ID, u.ID); err == nil {
 		c, err := h.milestoneDone(ctx, r, m, u, s)

@@ -250,7 +250,11 @@ func (h *handler) planReminders(ctx context.Context, run *bot.PlanRun) ([]bot.Ou
 		return nil, err
 	}
 	e.planReports(reports, missingReports)
-	e.planMilestones(mDuties, missingMs)
+	parts, err := missingParts(ctx, run.Store, e.byID, mDuties, missingMs)
+	if err != nil {
+		return nil, err
+	}
+	e.planMilestones(mDuties, missingMs, parts)
 	e.planItems(stages, items)
 	if err := e.planNotices(ctx); err != nil {
 		return nil, err
@@ -368,7 +372,35 @@ func milestoneDuties(cal *calendar, ms []*store.Milestone, day time.Time) []mile
 	return out
 }
 
-func (e *planEnv) planMilestones(duties []milestoneDuty, missing []store.MilestoneUnit) {
+// missingParts returns, for each package milestone of duties, what each
+// unit that owes it still lacks (summary.go), in one set of queries per
+// milestone.
+func missingParts(ctx context.Context, st *store.Store, byID map[int64]*store.Unit, duties []milestoneDuty,
+	missing []store.MilestoneUnit) (map[int64]map[int64][]string, error) {
+	out := map[int64]map[int64][]string{}
+	for _, d := range duties {
+		if !d.m.IsPackage() || out[d.m.ID] != nil {
+			continue
+		}
+		var units []*store.Unit
+		for _, mu := range missing {
+			if mu.MilestoneID == d.m.ID && byID[mu.UnitID] != nil {
+				units = append(units, byID[mu.UnitID])
+			}
+		}
+		ss, err := loadPackageStatuses(ctx, st, d.m, units)
+		if err != nil {
+			return nil, err
+		}
+		out[d.m.ID] = map[int64][]string{}
+		for _, s := range ss {
+			out[d.m.ID][s.u.ID] = s.missing()
+		}
+	}
+	return out, nil
+}
+
+func (e *planEnv) planMilestones(duties []milestoneDuty, missing []store.MilestoneUnit, parts map[int64]map[int64][]string) {
 	byM := map[int64][]int64{}
 	for _, m := range missing {
 		byM[m.MilestoneID] = append(byM[m.MilestoneID], m.UnitID)
@@ -380,14 +412,14 @@ func (e *planEnv) planMilestones(duties []milestoneDuty, missing []store.Milesto
 			subject := "milestone:" + d.m.Key + ":" + u.Key
 			if d.overdue {
 				key := fmt.Sprintf("milestone:%s:%s:overdue", d.m.Key, u.Key)
-				c := milestoneOverdueCard(d.m, u)
+				c := milestoneOverdueCard(d.m, u, parts[d.m.ID][u.ID])
 				e.toPerson(u.LiaisonID, key, subject, c)
 				e.toPerson(u.LeaderID, key, subject, c)
 				late = append(late, u.Name)
 				continue
 			}
 			key := fmt.Sprintf("milestone:%s:%s:T-%d", d.m.Key, u.Key, d.offset)
-			c := milestoneReminderCard(d.m, u, e.personName(u.LiaisonID), e.day)
+			c := milestoneReminderCard(d.m, u, e.personName(u.LiaisonID), e.day, parts[d.m.ID][u.ID])
 			e.toUnitChats(u.ID, u.LiaisonID, key, subject, c)
 			e.toPerson(u.LiaisonID, key, subject, c)
 		}

@@ -3,6 +3,7 @@ package handlers
 import (
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"zhenggai/cards"
@@ -54,27 +55,44 @@ func reportOverdueOfficeCard(period string, due time.Time, units []string) *card
 }
 
 func milestoneButton(m *store.Milestone, u *store.Unit) cards.Button {
+	if m.IsPackage() {
+		return cards.Button{Text: "填写总结材料", Action: "summary.show", Style: cards.StylePrimary,
+			Params: map[string]string{"milestone": m.Key, "unit": u.Key}, Command: "总结 " + u.Name}
+	}
 	return cards.Button{Text: "标记已完成", Action: "milestone.form", Style: cards.StylePrimary,
 		Params: map[string]string{"milestone": m.Key, "unit": u.Key}, Command: "标记已完成 " + m.Key + " " + u.Name}
 }
 
-// milestoneReminderCard asks a unit to complete a milestone.
-func milestoneReminderCard(m *store.Milestone, u *store.Unit, liaison string, day time.Time) *cards.Card {
+// missingPartsText names what a package milestone still lacks.
+func missingPartsText(m *store.Milestone, missing []string) string {
+	if !m.IsPackage() || len(missing) == 0 {
+		return ""
+	}
+	return "\n**尚缺**：" + strings.Join(missing, "；")
+}
+
+// milestoneReminderCard asks a unit to complete a milestone; for a package
+// milestone it names the parts still missing.
+func milestoneReminderCard(m *store.Milestone, u *store.Unit, liaison string, day time.Time, missing []string) *cards.Card {
 	due := civil(m.DueOn)
 	who := "请联络人"
 	if liaison != "" {
 		who = "请" + liaison
 	}
+	done := "完成后在此标记。"
+	if m.IsPackage() {
+		done = "逐项报送材料，齐全后提交。"
+	}
 	return &cards.Card{Title: "节点提醒 · " + dateLabel(due), Subtitle: u.Name, Tone: cards.ToneWarning, Blocks: []cards.Block{
-		cards.MD(fmt.Sprintf("**%s**\n截止时间：**%s**，%s。%s完成后在此标记。", m.Title, dateLabel(due), sentCountdown(due, day), who)),
+		cards.MD(fmt.Sprintf("**%s**\n截止时间：**%s**，%s。%s%s%s", m.Title, dateLabel(due), sentCountdown(due, day), who, done, missingPartsText(m, missing))),
 		cards.ButtonsBlock(milestoneButton(m, u)),
 	}}
 }
 
 // milestoneOverdueCard tells a unit that a milestone passed undone.
-func milestoneOverdueCard(m *store.Milestone, u *store.Unit) *cards.Card {
+func milestoneOverdueCard(m *store.Milestone, u *store.Unit, missing []string) *cards.Card {
 	return &cards.Card{Title: "节点逾期 · " + dateLabel(civil(m.DueOn)), Subtitle: u.Name, Tone: cards.ToneDanger, Blocks: []cards.Block{
-		cards.MD(fmt.Sprintf("**%s**\n已过截止时间（%s），%s 尚未标记完成。", m.Title, dateLabel(civil(m.DueOn)), u.Name)),
+		cards.MD(fmt.Sprintf("**%s**\n已过截止时间（%s），%s 尚未标记完成。%s", m.Title, dateLabel(civil(m.DueOn)), u.Name, missingPartsText(m, missing))),
 		cards.ButtonsBlock(milestoneButton(m, u)),
 	}}
 }

@@ -635,6 +635,16 @@ func monthlyWorkbook(ctx context.Context, st *store.Store, c *store.Campaign, pe
 			return nil, err
 		}
 	}
+	month, _ := time.ParseInLocation("2006-01", period, loc)
+	clues, err := st.CountCluesBetween(ctx, c.ID, unitIDs, month, month.AddDate(0, 1, 0))
+	if err != nil {
+		return nil, err
+	}
+	line, _ := excelize.CoordinatesToCellName(1, n+5)
+	if err := f.SetCellValue(monthlySheet, line, fmt.Sprintf("线索收集分办（%s）：收到线索 %d 条，分办 %d 条，转为台账问题 %d 条，办结（不属实、已处理、重复、不属于本次整治）%d 条。",
+		periodLabel(period), clues.Received, clues.Assigned, clues.Converted, clues.Closed)); err != nil {
+		return nil, err
+	}
 	return f, nil
 }
 

@@ -164,14 +164,7 @@ type ClueCounts struct {
 // CountClues counts the campaign's clues received, assigned (分办),
 // converted into ledger items and closed otherwise, up to asOf.
 func (s *Store) CountClues(ctx context.Context, campaignID int64, asOf time.Time) (ClueCounts, error) {
-	var c ClueCounts
-	err := s.db.QueryRow(ctx, `
-		SELECT count(*) FILTER (WHERE created_at <= $2),
-		       count(*) FILTER (WHERE assigned_at <= $2),
-		       count(*) FILTER (WHERE state = 'converted' AND closed_at <= $2),
-		       count(*) FILTER (WHERE state = 'closed' AND closed_at <= $2)
-		FROM clues WHERE campaign_id = $1`, campaignID, asOf).Scan(&c.Received, &c.Assigned, &c.Converted, &c.Closed)
-	return c, wrap("count clues", err)
+	return s.CountCluesBetween(ctx, campaignID, nil, time.Time{}, asOf.Add(time.Microsecond))
 }
 
 // UpdateClue writes c's mutable columns when its version is still
@@ -194,4 +187,26 @@ func (s *Store) UpdateClue(ctx context.Context, c *Clue, expectVersion int) erro
 		return fmt.Errorf("store: update clue: %w", err)
 	}
 	return nil
+}
+
+// ClueOfRequest returns the clue an enterprise request was turned into,
+// or ErrNotFound.
+func (s *Store) ClueOfRequest(ctx context.Context, requestID int64) (*Clue, error) {
+	c, err := scanClue(s.db.QueryRow(ctx, `SELECT `+clueColumns+` FROM clues WHERE request_id = $1 ORDER BY id LIMIT 1`, requestID))
+	return c, wrap("clue of request", err)
+}
+
+// CountCluesBetween counts the clues of the campaign (of units when
+// unitIDs is not nil: those assigned to them) received, assigned (分办),
+// converted into ledger items and closed otherwise within [from, to).
+func (s *Store) CountCluesBetween(ctx context.Context, campaignID int64, unitIDs []int64, from, to time.Time) (ClueCounts, error) {
+	var c ClueCounts
+	err := s.db.QueryRow(ctx, `
+		SELECT count(*) FILTER (WHERE created_at >= $3 AND created_at < $4),
+		       count(*) FILTER (WHERE assigned_at >= $3 AND assigned_at < $4),
+		       count(*) FILTER (WHERE state = 'converted' AND closed_at >= $3 AND closed_at < $4),
+		       count(*) FILTER (WHERE state = 'closed' AND closed_at >= $3 AND closed_at < $4)
+		FROM clues WHERE campaign_id = $1 AND ($2::bigint[] IS NULL OR unit_id = ANY($2))`,
+		campaignID, unitIDs, from, to).Scan(&c.Received, &c.Assigned, &c.Converted, &c.Closed)
+	return c, wrap("count clues", err)
 }

@@ -14,24 +14,49 @@ type Milestone struct {
 	DueOn            time.Time
 	UnitGroups       []string
 	RemindDaysBefore []int32
+	// Parts are the parts of a package milestone (SummaryPart*), empty for
+	// a plain one; MinCases is how many 典型案例 it needs.
+	Parts    []string
+	MinCases int
+}
+
+// IsPackage reports whether units fill the milestone as a package of parts.
+func (m *Milestone) IsPackage() bool { return len(m.Parts) > 0 }
+
+// HasPart reports whether the package milestone has part.
+func (m *Milestone) HasPart(part string) bool {
+	for _, p := range m.Parts {
+		if p == part {
+			return true
+		}
+	}
+	return false
+}
+
+const milestoneColumns = `id, campaign_id, key, title, due_on, unit_groups, remind_days_before, package_parts, min_cases`
+
+func scanMilestone(row interface{ Scan(...any) error }) (*Milestone, error) {
+	var m Milestone
+	if err := row.Scan(&m.ID, &m.CampaignID, &m.Key, &m.Title, &m.DueOn, &m.UnitGroups, &m.RemindDaysBefore, &m.Parts, &m.MinCases); err != nil {
+		return nil, err
+	}
+	return &m, nil
 }
 
 // Milestones returns the campaign's milestones by due date.
 func (s *Store) Milestones(ctx context.Context, campaignID int64) ([]*Milestone, error) {
-	rows, err := s.db.Query(ctx, `
-		SELECT id, campaign_id, key, title, due_on, unit_groups, remind_days_before
-		FROM milestones WHERE campaign_id = $1 ORDER BY due_on, id`, campaignID)
+	rows, err := s.db.Query(ctx, `SELECT `+milestoneColumns+` FROM milestones WHERE campaign_id = $1 ORDER BY due_on, id`, campaignID)
 	if err != nil {
 		return nil, wrap("milestones", err)
 	}
 	defer rows.Close()
 	var out []*Milestone
 	for rows.Next() {
-		var m Milestone
-		if err := rows.Scan(&m.ID, &m.CampaignID, &m.Key, &m.Title, &m.DueOn, &m.UnitGroups, &m.RemindDaysBefore); err != nil {
+		m, err := scanMilestone(rows)
+		if err != nil {
 			return nil, wrap("milestones", err)
 		}
-		out = append(out, &m)
+		out = append(out, m)
 	}
 	return out, wrap("milestones", rows.Err())
 }
@@ -39,12 +64,13 @@ func (s *Store) Milestones(ctx context.Context, campaignID int64) ([]*Milestone,
 // UpsertMilestone creates or updates the milestone with m.Key and sets m.ID.
 func (s *Store) UpsertMilestone(ctx context.Context, m *Milestone) error {
 	err := s.db.QueryRow(ctx, `
-		INSERT INTO milestones (campaign_id, key, title, due_on, unit_groups, remind_days_before)
-		VALUES ($1, $2, $3, $4, $5, $6)
+		INSERT INTO milestones (campaign_id, key, title, due_on, unit_groups, remind_days_before, package_parts, min_cases)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 		ON CONFLICT (campaign_id, key) DO UPDATE
 		   SET title = excluded.title, due_on = excluded.due_on, unit_groups = excluded.unit_groups,
-		       remind_days_before = excluded.remind_days_before
-		RETURNING id`, m.CampaignID, m.Key, m.Title, m.DueOn, m.UnitGroups, m.RemindDaysBefore).Scan(&m.ID)
+		       remind_days_before = excluded.remind_days_before, package_parts = excluded.package_parts,
+		       min_cases = excluded.min_cases
+		RETURNING id`, m.CampaignID, m.Key, m.Title, m.DueOn, m.UnitGroups, m.RemindDaysBefore, nonNil(m.Parts), m.MinCases).Scan(&m.ID)
 	return wrap("upsert milestone", err)
 }
 
@@ -86,4 +112,12 @@ func (s *Store) MilestoneSubmissions(ctx context.Context, milestoneID int64) (ma
 		out[m.UnitID] = &m
 	}
 	return out, wrap("milestone submissions", rows.Err())
+}
+
+// nonNil is strs, or an empty slice for nil (a NOT NULL array column).
+func nonNil(strs []string) []string {
+	if strs == nil {
+		return []string{}
+	}
+	return strs
 }

@@ -4,15 +4,8 @@ import "context"
 
 // MilestoneByKey returns the campaign's milestone with key.
 func (s *Store) MilestoneByKey(ctx context.Context, campaignID int64, key string) (*Milestone, error) {
-	var m Milestone
-	err := s.db.QueryRow(ctx, `
-		SELECT id, campaign_id, key, title, due_on, unit_groups, remind_days_before
-		FROM milestones WHERE campaign_id = $1 AND key = $2`, campaignID, key).
-		Scan(&m.ID, &m.CampaignID, &m.Key, &m.Title, &m.DueOn, &m.UnitGroups, &m.RemindDaysBefore)
-	if err != nil {
-		return nil, wrap("milestone by key", err)
-	}
-	return &m, nil
+	m, err := scanMilestone(s.db.QueryRow(ctx, `SELECT `+milestoneColumns+` FROM milestones WHERE campaign_id = $1 AND key = $2`, campaignID, key))
+	return m, wrap("milestone by key", err)
 }
 
 // MilestoneSubmissionOf returns a unit's submission of a milestone.

@@ -53,7 +53,7 @@ func (s *Store) LoadRequestContext(ctx context.Context, platform, externalID, ch
 	})
 	b.Queue(rolesSQL(campaign, `(SELECT person_id `+account+`)`), platform, externalID).QueryRow(func(row pgx.Row) error {
 		var r Roles
-		if err := row.Scan(&r.Office, &r.Leads, &r.Liaises, &r.Member); err != nil {
+		if err := row.Scan(&r.Office, &r.Leads, &r.Liaises, &r.Member, &r.Supervisor); err != nil {
 			return wrap("roles", err)
 		}
 		if out.Campaign != nil && out.Person != nil {

@@ -129,6 +129,8 @@ type Roles struct {
 	// Leads, Liaises and Member are the ids of units where the person is
 	// leader, liaison or member.
 	Leads, Liaises, Member []int64
+	// Supervisor is true for a 社会义务监督员 of the campaign.
+	Supervisor bool
 }
 
 // IsLeader reports whether the person leads any unit.
@@ -157,7 +159,7 @@ func contains(ids []int64, id int64) bool {
 func (s *Store) RolesOf(ctx context.Context, campaignID, personID int64) (Roles, error) {
 	var r Roles
 	err := s.db.QueryRow(ctx, rolesSQL("$1", "$2"),
-		campaignID, personID).Scan(&r.Office, &r.Leads, &r.Liaises, &r.Member)
+		campaignID, personID).Scan(&r.Office, &r.Leads, &r.Liaises, &r.Member, &r.Supervisor)
 	return r, wrap("roles", err)
 }
 
@@ -181,6 +183,7 @@ func rolesSQL(campaignID, personID string) string {
 		SELECT coalesce(bool_or(is_office), false),
 		       coalesce(array_agg(DISTINCT id ORDER BY id) FILTER (WHERE leads), '{}'),
 		       coalesce(array_agg(DISTINCT id ORDER BY id) FILTER (WHERE liaises), '{}'),
-		       coalesce(array_agg(DISTINCT id ORDER BY id) FILTER (WHERE member), '{}')
+		       coalesce(array_agg(DISTINCT id ORDER BY id) FILTER (WHERE member), '{}'),
+		       EXISTS (SELECT 1 FROM p JOIN campaign_supervisors s ON s.campaign_id = p.cid AND s.person_id = p.pid)
 		FROM mine`
 }
