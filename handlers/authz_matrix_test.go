@@ -101,6 +101,17 @@ func azItemNumber(w *azWorld) string      { return w.item.Number }
 func azReq(w *azWorld) map[string]string  { return requestParams(w.req) }
 func azOpen(w *azWorld) map[string]string { return params(w.open) }
 func azOpenNumber(w *azWorld) string      { return w.open.Number }
+func azSum(part string) func(*azWorld) map[string]string {
+	return func(*azWorld) map[string]string {
+		if part == "" {
+			return sumParams("lingbao")
+		}
+		return sumParams("lingbao", "part", part)
+	}
+}
+func azSumItem(w *azWorld) map[string]string {
+	return sumParams("lingbao", "item", strconv.FormatInt(w.item.ID, 10))
+}
 
 const azLB = "灵宝市交通运输局"
 
@@ -272,6 +283,32 @@ var azMatrix = []azRow{
 		mark: azText("<reason>"), want: "NNNNYNB"},
 	{name: "clue.return.submit", params: func(w *azWorld) map[string]string { return clueParams(w.clueAns) }, write: true,
 		form: cards.Values{"reason": {"请补充材料"}}, mark: azText("已退回"), want: "NNNNYNB"},
+
+	// 线索 from an enterprise's request: the office only.
+	{name: "转为线索", text: "转为线索 %open", write: true, mark: azText("已转为线索"), want: "NNNNYRB"},
+	{name: "ereq.to_clue", params: azOpen, write: true, mark: azText("已转为线索"), want: "NNNNYNB",
+		note: "the office registers clues; a leader answers his enterprise and may ask the office"},
+
+	// 总结 package: the unit's liaison and leader fill and submit it; the
+	// office sees every unit's and reopens a submitted one (义马's).
+	{name: "总结", text: "总结", mark: azText(azLB), want: "YSYSYRB",
+		note: "each unit's people get their own checklist, the office the overview of every unit"},
+	{name: "总结材料", text: "总结材料", mark: azText(azLB), want: "YSYSYRB"},
+	{name: "总结", text: "总结 情况", mark: azText("总结材料报送情况"), want: "NNNNYRB"},
+	{name: "summary.show", params: azSum(""), mark: azText("总结材料 · " + azLB), want: "YNYNYNB"},
+	{name: "summary.overview", params: azSum(""), mark: azText("总结材料报送情况"), want: "NNNNYNB"},
+	{name: "summary.part.form", params: azSum("report"), mark: azText("<body>"), want: "YNYNNNB",
+		note: "the office sees a unit's package but does not write it"},
+	{name: "summary.part.submit", params: azSum("accountability"), form: cards.Values{"body": {"专题报告"}}, write: true,
+		mark: azText("已保存"), want: "YNYNNNB"},
+	{name: "summary.ledger.confirm", params: azSum(""), write: true, mark: azText("已确认整改台账"), want: "YNYNNNB"},
+	{name: "summary.notes", params: azSum(""), mark: azText("现阶段成效和长期举措"), want: "YNYNYNB"},
+	{name: "summary.note.form", params: azSumItem, mark: azText("<effect><measures>"), want: "YNYNNNB"},
+	{name: "summary.note.submit", params: azSumItem, form: cards.Values{"effect": {"阶段成效"}}, write: true,
+		mark: azText("已保存"), want: "YNYNNNB"},
+	{name: "summary.submit", params: azSum(""), write: true, mark: azText("总结材料已提交"), want: "YNYNNNB"},
+	{name: "summary.reopen", params: func(*azWorld) map[string]string { return sumParams("yima") }, write: true,
+		mark: azText("已重新打开"), want: "NNNNYNB"},
 
 	// 挂牌督办: the office flags, unflags and reviews.
 	{name: "flag.set", params: azItem, write: true, mark: azText("已挂牌督办"), want: "NNNNYNB"},
@@ -473,6 +510,13 @@ func (a *azFixture) build(t *testing.T) {
 		return c
 	}
 	w.clueNew, w.clueAsg, w.clueSgn, w.clueAns = clue(store.ClueNew), clue(store.ClueAssigned), clue(store.ClueSigned), clue(store.ClueAnswered)
+
+	// 灵宝's 总结 package is complete but not submitted; 义马's submitted.
+	f.fillPackage(t, liaison, "lingbao")
+	f.fillPackage(t, azAccounts[azOtherLiaison], "yima")
+	if r := f.click(t, azAccounts[azOtherLiaison], "summary.submit", sumParams("yima"), nil); r.ToastKind != "success" {
+		t.Fatalf("义马 submit: %s", r.Toast)
+	}
 }
 
 // say sends text 1:1 without delivering: the matrix reads what the bot
@@ -543,7 +587,8 @@ func (a *azFixture) openOf(t *testing.T, account string) *store.EnterpriseReques
 // refusal itself) are left out of deliveries.
 var azTables = []string{"accounts", "audit_log", "audit_head", "bind_codes", "chats", "contacts", "counters", "dialogs",
 	"enterprise_requests", "enterprises", "files", "item_requests", "ledger_items", "milestone_submissions",
-	"monthly_reports", "pairings", "people", "progress_updates", "request_messages", "request_ratings", "supervision_notices", "flagged_items", "bulletins", "clues", "unit_members", "units"}
+	"monthly_reports", "pairings", "people", "progress_updates", "request_messages", "request_ratings", "supervision_notices", "flagged_items", "bulletins", "clues", "unit_members", "units",
+	"summary_packages", "summary_parts", "summary_item_notes", "campaign_supervisors"}
 
 // state is a digest of every row of azTables and of the deliveries not to
 // the asker.

@@ -893,7 +893,7 @@ func (h *handler) cluesCommand(ctx context.Context, r *bot.Request) (*bot.Reply,
 	if !r.Roles.Office {
 		f.UnitIDs = slices.Concat(r.Roles.Leads, r.Roles.Liaises, r.Roles.Member)
 		if len(f.UnitIDs) == 0 {
-			f.UnitIDs, f.ReporterID = []int64{}, r.Person.ID
+			f.UnitIDs, f.ReporterID = nil, r.Person.ID
 		}
 	}
 	cs, err := r.Store.Clues(ctx, r.Campaign.ID, f, today(r))

@@ -88,7 +88,7 @@ func requestCardFrom(q *store.EnterpriseRequest, msgs []*store.RequestMessage, c
 		if q.LedgerItemID == nil {
 			buttons = append(buttons, cards.Button{Text: "转为台账问题", Action: "ereq.to_item", Params: reqParams(q), Command: "转为台账问题 " + q.Number})
 		}
-		buttons = append(buttons, cards.Button{Text: "转为线索（办公室）", Action: "ereq.to_clue", Params: reqParams(q)})
+		buttons = append(buttons, cards.Button{Text: "转为线索", Action: "ereq.to_clue", Params: reqParams(q), Command: "转为线索 " + q.Number})
 		c.Blocks = append(c.Blocks, cards.ButtonsBlock(buttons...))
 	}
 	c.Blocks = append(c.Blocks, cards.NoteBlock("企业诉求仅限联系领导、受转交人和市局专项整治办公室查看，查看和办理均有记录。"))

@@ -51,6 +51,12 @@ func (h *handler) help(ctx context.Context, r *bot.Request) (*bot.Reply, error) 
 			"**联系人**：查看联系领导的姓名、职务和电话",
 			"**我的诉求**：查看尚未办结的诉求",
 		}
+	case r.Person != nil && r.Roles.Supervisor && !r.Roles.Office && len(r.Roles.Leads)+len(r.Roles.Liaises)+len(r.Roles.Member) == 0:
+		lines = []string{
+			"您是专项整治的社会义务监督员。",
+			"**线索：…**：向市局专项整治办公室反映问题线索（可附照片、文件），将告知编号和办理结果",
+			"**线索**：查看您反映的线索及办理情况",
+		}
 	case r.Person != nil:
 		lines = []string{
 			"以下命令直接输入文字发送即可（群聊中请先 @整改助手）；卡片上按钮的文字也可以直接输入。",
@@ -63,7 +69,11 @@ func (h *handler) help(ctx context.Context, r *bot.Request) (*bot.Reply, error) 
 		if r.Roles.IsLeader() || r.Roles.Office {
 			lines = append(lines, "**待审批**：查看等待您审批的销号、延期申请", "**报送情况**：查看各单位月报报送情况")
 		}
-		lines = append(lines, "**督办单**：查看未办结的督办单（签收、答复）")
+		lines = append(lines, "**督办单**：查看未办结的督办单（签收、答复）", "**线索**：查看分办给本单位的线索（签收、办理）",
+			"**总结**：填写、查看总结材料（总结报告、整改台账、典型案例等）")
+		if r.Roles.Office {
+			lines = append(lines, "**登记线索**：登记各渠道反映的问题线索", "**总结 情况**：查看各单位总结材料报送情况")
+		}
 		if r.Roles.Office {
 			lines = append(lines, "**督办 问题编号 / 单位 [月份]**：签发督办单", "**考评 [月份] [单位]**：各单位月度考评得分及扣分明细")
 		}

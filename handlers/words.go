@@ -58,6 +58,7 @@ var commandActions = map[string][]string{
 	"转交":     {"ereq.transfer.form"},
 	"办结":     {"ereq.close"},
 	"转为台账问题": {"ereq.to_item"},
+	"转为线索":   {"ereq.to_clue"},
 	"标记已完成":  {"milestone.form"},
 	"督办":     {"notice.form"},
 	"签收":     {"notice.sign"},
@@ -91,6 +92,7 @@ func (h *handler) registerWords(rt *bot.Router) {
 	rt.Command(h.typedRequest("ereq.transfer.form", "转交", h.transferForm), "转交")
 	rt.Command(h.typedRequest("ereq.close", "办结", h.closeRequest), "办结")
 	rt.Command(h.typedRequest("ereq.to_item", "转为台账问题", h.requestToItem), "转为台账问题")
+	rt.Command(h.typedRequest("ereq.to_clue", "转为线索", h.requestToClue), "转为线索")
 	rt.Command(h.typedMilestone, "标记已完成")
 	rt.Command(h.typedPage(-1), "上一页")
 	rt.Command(h.typedPage(+1), "下一页")
