@@ -102,6 +102,19 @@ func (r *Request) Forms() bool {
 	return r.bot.formsAt(Target{Platform: r.Event.Platform, ChatID: r.Event.Chat.ID})
 }
 
+// DirectTarget returns the asker's 1:1 chat with the bot, wherever he
+// asked from.
+func (r *Request) DirectTarget() Target {
+	ev := r.Event
+	if ad, ok := r.bot.adapters[ev.Platform].(Addresser); ok {
+		return ad.DirectTarget(ev.Sender.ID)
+	}
+	if ev.Chat.Kind == Direct && ev.Chat.ID != "" {
+		return Target{Platform: ev.Platform, ChatID: ev.Chat.ID}
+	}
+	return Target{Platform: ev.Platform, UserID: ev.Sender.ID}
+}
+
 // Bot returns the bot the request runs in.
 func (r *Request) Bot() *Bot { return r.bot }
 

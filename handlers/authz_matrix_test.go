@@ -77,6 +77,8 @@ type azWorld struct {
 	clueAsg *store.Clue              // assigned to 灵宝, not signed
 	clueSgn *store.Clue              // signed by 灵宝
 	clueAns *store.Clue              // answered by 灵宝, waiting for the office
+	file    int64                    // a photo on item (its progress)
+	reqFile int64                    // a file 马丽 sent in open
 }
 
 // azRow is one command or action and its expected cells.
@@ -190,6 +192,8 @@ var azMatrix = []azRow{
 	{name: "标记已完成", text: "标记已完成 selfservice-all-cases 灵宝", mark: azText("所有执法案件均通过自助处理系统办理"), want: "YNYNYRB"},
 	{name: "佐证", text: "佐证 %item", write: true, mark: azText("个附件记为"), want: "NNNNNRB",
 		note: "with no files of his own waiting, nobody attaches anything (TestFilesWithoutCaptionFindTheirItem walks the real case)"},
+	{name: "查看佐证", text: "查看佐证 %file", logged: true, mark: azText("已将“现场照片.jpg”发送到"), want: "YNYNYRB",
+		note: "an item's files: its unit's liaison and leaders, and the office (CanSeeFile)"},
 	{name: "上一页", text: "上一页 灵宝", mark: azItemNumber, want: "YNYNYRB"},
 	{name: "下一页", text: "下一页 灵宝 第1页", mark: azItemNumber, want: "YNYNYRB"},
 
@@ -202,6 +206,11 @@ var azMatrix = []azRow{
 		return p
 	}, write: true, mark: azText("个附件记为"), want: "NNNNNNB",
 		note: "pending files are their sender's only: a pending id of someone else (here none of the clicker's) is refused to everyone; the attach itself is walked in evidence_pending_test.go"},
+	{name: "evidence.open", params: func(w *azWorld) map[string]string { return map[string]string{"file": strconv.FormatInt(w.file, 10)} },
+		logged: true, mark: azText("已将“现场照片.jpg”发送到"), want: "YNYNYNB"},
+	{name: "evidence.open", params: func(w *azWorld) map[string]string { return map[string]string{"file": strconv.FormatInt(w.reqFile, 10)} },
+		logged: true, mark: azText("已将“营运证.pdf”发送到"), want: "NNYNYYB",
+		note: "a request's files: its enterprise's contacts, its handler and contact leader, and the office"},
 	{name: "item.new.form", params: azUnit("lingbao"), mark: azText(azLB), want: "YNYNYNB"},
 	{name: "item.new.submit", params: azUnit("lingbao"), write: true, mark: azText("已登记为"), want: "YNYNYNB",
 		form: cards.Values{"source": {"s1"}, "category": {"c2"}, "description": {"执法人员随意拦车检查"}, "measures": {"约谈并整改"}, "due": {"2026-12-20"}}},
@@ -435,6 +444,23 @@ func (a *azFixture) build(t *testing.T) {
 	w.open = a.openOf(t, contact)
 	a.say(t, "c:smx-yunshu:张伟", "罚款标准不一")
 	w.foreign = a.openOf(t, "c:smx-yunshu:张伟")
+
+	// A photo of item, and a file in 马丽's open request.
+	photo := &store.StoredFile{Name: "现场照片.jpg", Content: []byte("\xff\xd8\xff\xe0 az photo")}
+	doc := &store.StoredFile{Name: "营运证.pdf", Content: []byte("%PDF-1.4 az")}
+	for _, sf := range []*store.StoredFile{photo, doc} {
+		if err := f.st.SaveFile(a.ctx, sf); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := f.st.AddProgress(a.ctx, &store.ProgressUpdate{ItemID: w.item.ID, Text: "补充佐证", Status: w.item.Status, FileID: &photo.ID}); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.st.AddRequestMessage(a.ctx, &store.RequestMessage{RequestID: w.open.ID, Direction: store.MessageIn, ContactID: &w.open.ContactID,
+		FileID: &doc.ID, Text: "[附件] 营运证.pdf", CreatedAt: f.h.Clock.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	w.file, w.reqFile = photo.ID, doc.ID
 
 	code, _, err := IssueBindCode(a.ctx, f.st, "he-zd", "", "", f.h.Clock.Now().AddDate(0, 0, 7))
 	if err != nil {
@@ -714,7 +740,7 @@ func (a *azFixture) try(t *testing.T, x azTry) *azResult {
 	}
 	for _, m := range res.sent {
 		b.WriteString(sentText(bottest.Sent{Message: m}) + "\n")
-		if m.File != nil {
+		if m.File != nil && strings.HasSuffix(m.File.Name, ".xlsx") {
 			for _, row := range sheetRows(t, m.File.Content) {
 				b.WriteString(strings.Join(row, "|") + "\n")
 			}
@@ -737,7 +763,8 @@ func cloneValues(v cards.Values) cards.Values {
 
 // expand fills %item, %open and %code in a typed command.
 func (w *azWorld) expand(text string) string {
-	r := []string{"%item", w.item.Number, "%pending", w.pending.Number, "%open", w.open.Number, "%code", w.code}
+	r := []string{"%item", w.item.Number, "%pending", w.pending.Number, "%open", w.open.Number, "%code", w.code,
+		"%file", strconv.FormatInt(w.file, 10)}
 	if w.notice != nil {
 		r = append(r, "%notice", w.notice.Number, "%signed", w.signed.Number, "%answerd", w.answerd.Number,
 			"%flagged", w.flagged.Number, "%review", w.review.Number)

@@ -31,7 +31,13 @@ func (h *handler) requestCard(ctx context.Context, st *store.Store, camp *store.
 	if err != nil {
 		return nil, err
 	}
-	return requestCardFrom(q, msgs, camp, headline), nil
+	c := requestCardFrom(q, msgs, camp, headline)
+	ev, n, err := st.RequestEvidence(ctx, q.ID, evidenceShown)
+	if err != nil {
+		return nil, err
+	}
+	withEvidence(c, evidenceBlocks(ev, n, camp.Location()))
+	return c, nil
 }
 
 // requestCardFrom builds the request card from loaded data.

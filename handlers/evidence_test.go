@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -54,5 +55,63 @@ func TestProgressKeepsEveryFile(t *testing.T) {
 	got = f.sendFiles(t, lgLiaison, "", exe)
 	if !strings.Contains(got, "整改工具.exe") || strings.Contains(got, "请选择对应的问题") {
 		t.Fatalf("only a refused file: %s", got)
+	}
+}
+
+// TestEvidenceWaysOut: the item card lists its files with who and when;
+// the liaison and the leader get a file sent to their 1:1 chat (an audit
+// row each), another unit's liaison is refused, and a file number that
+// does not exist or is garbage gets a clear answer; none of those sends
+// anything.
+func TestEvidenceWaysOut(t *testing.T) {
+	f := newLgFixture(t)
+	it := f.newItem(t, lgLiaison, "罚没款未及时上缴", "2026-12-20")
+	f.h.Deliver()
+	f.sendFiles(t, lgLiaison, "进展："+it.Number+" 已上缴", photo("缴款凭证.jpg"), photo("现场照片.jpg"))
+	ids := f.itemFiles(t, it)
+	if len(ids) != 2 {
+		t.Fatalf("files %v", ids)
+	}
+	r := f.click(t, lgLeader, "item.show", ref(f.item(t, it.Number)), nil)
+	card := cardText(r.Card)
+	wantContains(t, "item card", card, "佐证材料**（共 2 个）", "缴款凭证.jpg", "现场照片.jpg", "李晓燕", "[查看佐证]")
+	var open map[string]string
+	for _, b := range r.Card.Buttons() {
+		if b.Action == "evidence.open" {
+			open = b.Params
+		}
+	}
+	for _, who := range []string{lgLiaison, lgLeader, lgOffice} {
+		r := f.click(t, who, "evidence.open", open, nil)
+		if r.ToastKind != "success" {
+			t.Fatalf("%s: %q", who, r.Toast)
+		}
+		var files []string
+		for _, s := range sentTo(f.h.Deliver(), who) {
+			if s.Message.File != nil {
+				files = append(files, s.Message.File.Name+":"+string(s.Message.File.Content))
+			}
+		}
+		if got := strings.Join(files, "|"); len(files) != 2 || !strings.Contains(got, "缴款凭证.jpg:\xff\xd8") || !strings.Contains(got, "现场照片.jpg:\xff\xd8") {
+			t.Fatalf("%s got %v", who, files)
+		}
+	}
+	if n := len(f.auditActions(t, "file", ids[0])); n != 3 {
+		t.Fatalf("openings audited: %d, want 3", n)
+	}
+	for _, bad := range []struct{ who, text, want string }{
+		{lgYimaLiais, fmt.Sprintf("查看佐证 %d", ids[0]), "您无权查看文件"},
+		{lgLiaison, "查看佐证 999999", "文件 999999 不存在"},
+		{lgLiaison, "查看佐证 abc", "文件编号“abc”有误"},
+		{lgLiaison, "查看佐证", "请在“查看佐证”后写上文件编号"},
+	} {
+		sent := f.say(t, bad.who, "", bad.text)
+		if len(sent) != 1 || sent[0].Message.File != nil {
+			t.Fatalf("%s %q: %+v", bad.who, bad.text, sent)
+		}
+		wantContains(t, bad.text, sentText(sent[0]), bad.want)
+	}
+	if n := len(f.auditActions(t, "file", ids[0])); n != 3 {
+		t.Fatalf("a refusal was audited as an opening: %d", n)
 	}
 }

@@ -34,6 +34,8 @@ func (h *handler) registerLedger(rt *bot.Router) {
 	rt.Action("item.show", h.itemShow)
 	rt.Action("evidence.attach", h.evidenceAttach)
 	rt.Command(h.evidenceCommand, "佐证")
+	rt.Action("evidence.open", h.evidenceOpen)
+	rt.Command(h.evidenceOpen, "查看佐证")
 	rt.Action("item.new.form", h.newItemForm)
 	rt.Action("item.new.submit", h.newItemSubmit)
 	rt.Action("item.progress.form", h.progressForm)
@@ -448,6 +450,11 @@ func itemCard(ctx context.Context, r *bot.Request, it *store.LedgerItem, u *stor
 		return nil, err
 	}
 	c := itemCardFrom(it, u, ups, pending, people, today(r), r.Campaign.Location(), lightRuleOf(r.Campaign))
+	ev, err := itemEvidenceBlocks(ctx, r.Store, it.ID, r.Campaign.Location())
+	if err != nil {
+		return nil, err
+	}
+	withEvidence(c, ev)
 	if err := flagItemDecor(ctx, r, c, it); err != nil {
 		return nil, err
 	}

@@ -57,6 +57,13 @@ func ledgerSampleCards() []NamedCard {
 	sub := &store.MilestoneSubmission{MilestoneID: 1, UnitID: lb.ID, Note: "11月起所有案件均已通过自助处理系统办理。", PersonID: &liaisonID, SubmittedAt: now}
 	reports := map[int64]*store.MonthlyReport{lb.ID: report, ym.ID: {UnitID: ym.ID, Period: "2026-11", OnTime: false, SubmittedAt: now.Add(-time.Hour)}}
 
+	withFiles := itemCardFrom(items[0], lb, ups, nil, people, day, loc, lightRuleOf(nil))
+	withEvidence(withFiles, evidenceBlocks([]store.Evidence{
+		{FileID: 41, Name: "整改现场照片.jpg", Size: 245 << 10, Sender: "李晓燕", At: now.Add(-time.Hour)},
+		{FileID: 40, Name: "案卷评查报告.pdf", Size: 3300 << 10, Sender: "李晓燕", At: now.Add(-26 * time.Hour)},
+		{FileID: 39, Name: "约谈记录.docx", Size: 38 << 10, Sender: "刘宝山", At: now.Add(-50 * time.Hour)},
+	}, 5, loc))
+
 	out := []NamedCard{
 		{"ledger", ledgerCardFrom(lb, items, 1, day, lightRuleOf(nil), loc)},
 		{"ledger-page-2", ledgerCardFrom(lb, items, 2, day, lightRuleOf(nil), loc)},
@@ -66,6 +73,7 @@ func ledgerSampleCards() []NamedCard {
 		{"item-long-term", itemCardFrom(items[2], lb, nil, nil, people, day, loc, lightRuleOf(nil))},
 		{"item-pending", itemCardFrom(items[3], lb, nil, closeReq, people, day, loc, lightRuleOf(nil))},
 		{"item-closed", itemCardFrom(&closed, lb, ups, nil, people, day, loc, lightRuleOf(nil))},
+		{"item-evidence", withFiles},
 		{"item-new-form", newItemFormCard(lb, "刘宝山", "李晓燕", d(30))},
 		{"item-progress-form", progressFormCard(items[0])},
 		{"item-close-form", closeFormCard(items[3])},

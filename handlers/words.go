@@ -40,6 +40,7 @@ var synonyms = map[string]string{
 // the card actions it does when typed: what the catalogue test holds every
 // button against.
 var commandActions = map[string][]string{
+	"查看佐证":   {"evidence.open"},
 	"台账":     {"ledger.show"},
 	"月报":     {"report.form"},
 	"补报":     {"report.form"},

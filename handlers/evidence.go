@@ -1,0 +1,191 @@
+package handlers
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"zhenggai/bot"
+	"zhenggai/cards"
+	"zhenggai/store"
+)
+
+// Evidence on the way out. An item's card and an enterprise request's card
+// list their files (name, size, who, when: the newest few, with the count)
+// with a 查看 button each; evidence.open (or "查看佐证 <编号>") sends the
+// file to the asker's 1:1 chat through the platform's upload API (the
+// simulator shows it as a link its HTTP server serves), after CanSeeFile,
+// and leaves an audit row. WeCom's uploaded media last 3 days: each
+// opening uploads the file again.
+
+// evidenceShown is how many files a card lists.
+const evidenceShown = 3
+
+// Viewer is who wants to see a file: a bureau person with his roles, or an
+// enterprise contact.
+type Viewer struct {
+	Person  *store.Person
+	Roles   store.Roles
+	Contact *store.Contact
+}
+
+// viewerOf is the asker of r.
+func viewerOf(r *bot.Request) Viewer {
+	return Viewer{Person: r.Person, Roles: r.Roles, Contact: r.Contact}
+}
+
+// CanSeeFile reports whether v may open the stored file: the office sees
+// every file; anyone else only a file on an item of a unit he is liaison,
+// leader or member of, or on a request of his enterprise (its contacts),
+// that he handles or whose enterprise he is the contact leader of. Every
+// way out (the chat, the export's callers, the dashboard) asks it.
+func CanSeeFile(ctx context.Context, st *store.Store, v Viewer, fileID int64) (bool, error) {
+	holders, err := st.FileHolders(ctx, fileID)
+	if err != nil || len(holders) == 0 {
+		return false, err
+	}
+	if v.Person != nil && v.Roles.Office {
+		return true, nil
+	}
+	for _, h := range holders {
+		switch {
+		case h.ItemID != nil && v.Person != nil:
+			it, err := st.LedgerItemByID(ctx, *h.ItemID)
+			if errors.Is(err, store.ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				return false, err
+			}
+			if v.Roles.CanEdit(it.UnitID) {
+				return true, nil
+			}
+		case h.RequestID != nil:
+			q, err := st.EnterpriseRequestByID(ctx, *h.RequestID)
+			if errors.Is(err, store.ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				return false, err
+			}
+			if v.Contact != nil && v.Contact.EnterpriseID == q.EnterpriseID {
+				return true, nil
+			}
+			if v.Person != nil && (q.OwnerID == v.Person.ID || (q.EnterpriseLeaderID != nil && *q.EnterpriseLeaderID == v.Person.ID)) {
+				return true, nil
+			}
+		}
+	}
+	return false, nil
+}
+
+// sizeLabel is a file size for people: 245 KB, 3.2 MB.
+func sizeLabel(n int) string {
+	switch {
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%d KB", (n+512)>>10)
+	}
+	return fmt.Sprintf("%d B", n)
+}
+
+// evidenceBlocks list files with a 查看 button each; nil without files.
+func evidenceBlocks(ev []store.Evidence, total int, loc *time.Location) []cards.Block {
+	if total == 0 {
+		return nil
+	}
+	head := fmt.Sprintf("**佐证材料**（共 %d 个）", total)
+	if total > len(ev) {
+		head = fmt.Sprintf("**佐证材料**（共 %d 个，显示最近 %d 个）", total, len(ev))
+	}
+	lines := []string{head}
+	var ids []string
+	for _, e := range ev {
+		id := strconv.FormatInt(e.FileID, 10)
+		lines = append(lines, fmt.Sprintf("· %s（%s）%s %s · 编号 %s", truncate(e.Name, 40), sizeLabel(e.Size), e.Sender, e.At.In(loc).Format("01-02 15:04"), id))
+		ids = append(ids, id)
+	}
+	// One button (the platforms allow few per card) sends the files
+	// listed; "查看佐证 <编号>" sends one.
+	btn := cards.Button{Text: "查看佐证", Action: "evidence.open", Params: map[string]string{"file": strings.Join(ids, ",")},
+		Command: "查看佐证 " + strings.Join(ids, " ")}
+	return []cards.Block{cards.MD(strings.Join(lines, "\n")), cards.ButtonsBlock(btn)}
+}
+
+// withEvidence puts the evidence blocks before the card's last block (its
+// buttons).
+func withEvidence(c *cards.Card, blocks []cards.Block) {
+	if len(blocks) == 0 {
+		return
+	}
+	n := len(c.Blocks)
+	if n == 0 {
+		c.Blocks = blocks
+		return
+	}
+	last := c.Blocks[n-1]
+	c.Blocks = append(append(c.Blocks[:n-1:n-1], blocks...), last)
+}
+
+// itemEvidenceBlocks are the evidence blocks of an item.
+func itemEvidenceBlocks(ctx context.Context, st *store.Store, itemID int64, loc *time.Location) ([]cards.Block, error) {
+	ev, n, err := st.ItemEvidence(ctx, itemID, evidenceShown)
+	if err != nil {
+		return nil, err
+	}
+	return evidenceBlocks(ev, n, loc), nil
+}
+
+// evidenceOpen answers evidence.open {file: "41,40"} and "查看佐证 41 40":
+// each file goes to the asker's 1:1 chat if CanSeeFile lets him, with an
+// audit row of the opening; one he may not see refuses the whole request.
+func (h *handler) evidenceOpen(ctx context.Context, r *bot.Request) (*bot.Reply, error) {
+	if err := requireCampaign(r); err != nil {
+		return nil, err
+	}
+	raw := r.Args
+	if r.Event.Action != nil {
+		raw = actionParam(r, "file")
+	}
+	fields := strings.FieldsFunc(raw, func(c rune) bool { return c == ',' || c == ' ' || c == '，' || c == '、' })
+	if len(fields) == 0 || len(fields) > 10 {
+		return nil, bot.Refuse("请在“查看佐证”后写上文件编号，例如“查看佐证 12”（编号见问题卡片的佐证材料），一次最多 10 个。")
+	}
+	var names []string
+	for _, fld := range fields {
+		id, err := strconv.ParseInt(fld, 10, 64)
+		if err != nil || id <= 0 {
+			return nil, bot.Refuse("文件编号“%s”有误，应为数字，例如“查看佐证 12”。", fld)
+		}
+		f, err := r.Store.FileMeta(ctx, id)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, bot.Refuse("文件 %d 不存在。", id)
+		}
+		if err != nil {
+			return nil, err
+		}
+		ok, err := CanSeeFile(ctx, r.Store, viewerOf(r), id)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return nil, bot.Refuse("您无权查看文件 %d：佐证材料仅对所属问题或诉求的单位联络人、领导、企业和专项整治办公室开放。", id)
+		}
+		if err := r.Store.AppendAudit(ctx, store.AuditParams{Actor: r.Actor(), Entity: "file", EntityID: strconv.FormatInt(id, 10),
+			Action: "open", New: map[string]any{"name": f.Name, "size": f.Size, "sha256": hex.EncodeToString(f.SHA256)}}); err != nil {
+			return nil, err
+		}
+		r.Send(bot.Outgoing{To: r.DirectTarget(), Message: bot.Message{File: &bot.File{Name: f.Name, MIME: f.MIME, StoredID: id}}})
+		names = append(names, "“"+f.Name+"”")
+	}
+	msg := fmt.Sprintf("已将%s发送到您与我的单聊。", strings.Join(names, ""))
+	if r.Event.Action != nil {
+		return &bot.Reply{Toast: msg, ToastKind: "success"}, nil
+	}
+	return &bot.Reply{Text: msg}, nil
+}
