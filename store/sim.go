@@ -166,6 +166,8 @@ type SimPerson struct {
 	Name     string
 	Title    string
 	Account  string
+	// Supervisor is true for a 社会义务监督员 of the campaign.
+	Supervisor bool
 }
 
 // SimContact is an enterprise contact the simulator can play.
@@ -201,9 +203,11 @@ type SimDirectory struct {
 func (s *Store) SimDirectory(ctx context.Context, campaignID int64) (*SimDirectory, error) {
 	d := &SimDirectory{LeaderOf: map[int64][]string{}}
 	rows, err := s.db.Query(ctx, `
-		SELECT p.id, p.key, p.name, p.title, a.external_id
+		SELECT p.id, p.key, p.name, p.title, a.external_id,
+		       EXISTS (SELECT 1 FROM campaign_supervisors cs WHERE cs.campaign_id = $1 AND cs.person_id = p.id)
 		FROM people p JOIN accounts a ON a.person_id = p.id AND a.platform = 'sim'
-		WHERE EXISTS (SELECT 1 FROM units u WHERE u.campaign_id = $1 AND (u.leader_id = p.id OR u.liaison_id = p.id))
+		WHERE EXISTS (SELECT 1 FROM campaign_supervisors cs WHERE cs.campaign_id = $1 AND cs.person_id = p.id)
+		   OR EXISTS (SELECT 1 FROM units u WHERE u.campaign_id = $1 AND (u.leader_id = p.id OR u.liaison_id = p.id))
 		   OR EXISTS (SELECT 1 FROM unit_members m JOIN units u ON u.id = m.unit_id
 		              WHERE u.campaign_id = $1 AND m.person_id = p.id)
 		   OR EXISTS (SELECT 1 FROM enterprises e WHERE e.campaign_id = $1 AND e.leader_id = p.id)
@@ -214,7 +218,7 @@ func (s *Store) SimDirectory(ctx context.Context, campaignID int64) (*SimDirecto
 	seen := map[int64]bool{}
 	for rows.Next() {
 		var p SimPerson
-		if err := rows.Scan(&p.PersonID, &p.Key, &p.Name, &p.Title, &p.Account); err != nil {
+		if err := rows.Scan(&p.PersonID, &p.Key, &p.Name, &p.Title, &p.Account, &p.Supervisor); err != nil {
 			rows.Close()
 			return nil, wrap("sim directory people", err)
 		}

@@ -131,6 +131,9 @@ func (a *Adapter) directory(ctx context.Context) (*Directory, error) {
 				id.Chats = append(id.Chats, Chat{ID: g.ChatID, Title: g.Title, Kind: "group"})
 			}
 		}
+		if p.Supervisor {
+			id.Roles = append(id.Roles, "社会义务监督员")
+		}
 		if ents := sd.LeaderOf[p.PersonID]; len(ents) > 0 {
 			roles = append(roles, RoleLeader)
 			id.Roles = append(id.Roles, "联系企业："+strings.Join(ents, "、"))
