@@ -47,6 +47,8 @@ Usage:
   zhenggai clue export -o FILE.xlsx
   zhenggai clue import -f FILE.xlsx
   zhenggai milestone export --key KEY -o DIR      every unit's package of a milestone (the 总结 materials)
+  zhenggai evidence export -o DIR [--unit KEY] [--item NUMBER]
+                                                  the items' files (佐证) in folders per unit and item, with manifest.csv
   zhenggai report monthly --period YYYY-MM -o FILE.xlsx
   zhenggai tick --now RFC3339                     run what the scheduler would run at that instant
   zhenggai audit verify [--anchor ID:HEX]... [--anchors FILE]
@@ -137,6 +139,8 @@ func dispatch(ctx context.Context, args []string, getenv func(string) string, st
 		return a.clue(ctx, rest)
 	case "milestone":
 		return a.milestone(ctx, rest)
+	case "evidence":
+		return a.evidence(ctx, rest)
 	case "report":
 		return a.report(ctx, rest)
 	}
@@ -685,6 +689,9 @@ func (a *app) doctor(ctx context.Context) error {
 			fmt.Fprintf(w, "[warn] calendar: %s\n", handlers.CalendarGapText(gap))
 		}
 	}
+	if fs, err := a.store.Files(ctx); err == nil {
+		check("files", true, fmt.Sprintf("%d stored (佐证), %.1f MB of content, %.1f MB on disk", fs.Count, float64(fs.Bytes)/(1<<20), float64(fs.TableBytes)/(1<<20)))
+	}
 	platforms := []string{}
 	for _, p := range []struct {
 		name string
@@ -850,6 +857,26 @@ func (a *app) milestone(ctx context.Context, args []string) error {
 		return err
 	}
 	fmt.Fprintf(a.stdout, "milestone %s exported: %d units to %s\n", *key, n, *out)
+	return nil
+}
+
+// evidence runs `evidence export -o DIR [--unit KEY] [--item NUMBER]`.
+func (a *app) evidence(ctx context.Context, args []string) error {
+	if len(args) == 0 || args[0] != "export" {
+		return errUsage
+	}
+	fs := flag.NewFlagSet("evidence export", flag.ContinueOnError)
+	out := fs.String("o", "", "output directory")
+	unit := fs.String("unit", "", "unit key (default: every unit)")
+	item := fs.String("item", "", "item number (default: every item)")
+	if err := fs.Parse(args[1:]); err != nil || *out == "" {
+		return errUsage
+	}
+	n, err := handlers.ExportEvidence(ctx, a.store, *out, *unit, *item)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(a.stdout, "evidence exported: %d files to %s (manifest.csv)\n", n, *out)
 	return nil
 }
 

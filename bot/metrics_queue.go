@@ -19,7 +19,7 @@ type queueCollector struct {
 	clock Clock
 	log   *slog.Logger
 
-	up, queued, oldestDue, leaseExpiry, lastRun *prometheus.Desc
+	up, queued, oldestDue, leaseExpiry, lastRun, files, fileBytes *prometheus.Desc
 }
 
 // NewQueueCollector returns a Prometheus collector of the delivery queue
@@ -48,12 +48,16 @@ func NewQueueCollector(st *store.Store, clock Clock, log *slog.Logger) prometheu
 			"When the scheduler leader's lease runs out (Unix time); 0 when no replica holds it.", nil, nil),
 		lastRun: prometheus.NewDesc("zhenggai_scheduler_last_run_timestamp_seconds",
 			"When a schedule occurrence was last planned or skipped (Unix time); 0 when never.", nil, nil),
+		files: prometheus.NewDesc("zhenggai_files_stored",
+			"Files (佐证 and attachments) stored in Postgres.", nil, nil),
+		fileBytes: prometheus.NewDesc("zhenggai_files_bytes",
+			"Total size of the stored files' content, in bytes.", nil, nil),
 	}
 }
 
 // Describe sends the collector's descriptors.
 func (c *queueCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.up, c.queued, c.oldestDue, c.leaseExpiry, c.lastRun} {
+	for _, d := range []*prometheus.Desc{c.up, c.queued, c.oldestDue, c.leaseExpiry, c.lastRun, c.files, c.fileBytes} {
 		ch <- d
 	}
 }
@@ -77,6 +81,10 @@ func (c *queueCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(c.oldestDue, prometheus.GaugeValue, st.OldestDue.Seconds())
 	ch <- prometheus.MustNewConstMetric(c.leaseExpiry, prometheus.GaugeValue, unixSeconds(st.LeaseExpires))
 	ch <- prometheus.MustNewConstMetric(c.lastRun, prometheus.GaugeValue, unixSeconds(st.LastRun))
+	if fs, err := c.store.Files(ctx); err == nil {
+		ch <- prometheus.MustNewConstMetric(c.files, prometheus.GaugeValue, float64(fs.Count))
+		ch <- prometheus.MustNewConstMetric(c.fileBytes, prometheus.GaugeValue, float64(fs.Bytes))
+	}
 }
 
 func unixSeconds(t time.Time) float64 {

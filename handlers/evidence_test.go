@@ -1,7 +1,13 @@
 package handlers
 
 import (
+	"cmp"
+	"crypto/sha256"
+	"encoding/csv"
+	"encoding/hex"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -113,5 +119,51 @@ func TestEvidenceWaysOut(t *testing.T) {
 	}
 	if n := len(f.auditActions(t, "file", ids[0])); n != 3 {
 		t.Fatalf("a refusal was audited as an opening: %d", n)
+	}
+}
+
+// TestEvidenceExport: the export writes every file of the items in a
+// folder per unit and item with a manifest whose sha256 sums match the
+// files; an item or unit that does not exist is refused by name and
+// nothing is written.
+func TestEvidenceExport(t *testing.T) {
+	f := newLgFixture(t)
+	it := f.newItem(t, lgLiaison, "罚没款未及时上缴", "2026-12-20")
+	f.h.Deliver()
+	f.sendFiles(t, lgLiaison, "进展："+it.Number+" 已上缴", photo("缴款凭证.jpg"), photo("现场照片.jpg"))
+	dir := t.TempDir()
+	n, err := ExportEvidence(f.ctx, f.st, dir, "", "")
+	if err != nil || n != 2 {
+		t.Fatalf("export: %d %v", n, err)
+	}
+	raw, err := os.ReadFile(filepath.Join(dir, "manifest.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(strings.NewReader(strings.TrimPrefix(string(raw), "\ufeff"))).ReadAll()
+	if err != nil || len(rows) != 3 || rows[0][0] != "问题编号" {
+		t.Fatalf("manifest %q %v", raw, err)
+	}
+	for _, row := range rows[1:] {
+		data, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(row[2])))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum := sha256.Sum256(data)
+		if row[0] != it.Number || !strings.HasPrefix(row[2], "灵宝市交通运输局/"+it.Number+"/") || row[3] != hex.EncodeToString(sum[:]) || row[5] != "李晓燕" {
+			t.Errorf("manifest row %v", row)
+		}
+	}
+	if n, err := ExportEvidence(f.ctx, f.st, dir, "yima", ""); err != nil || n != 0 {
+		t.Fatalf("another unit: %d %v", n, err)
+	}
+	empty := filepath.Join(t.TempDir(), "out")
+	for _, bad := range [][2]string{{"", "LB-2026-999"}, {"nowhere", ""}} {
+		if _, err := ExportEvidence(f.ctx, f.st, empty, bad[0], bad[1]); err == nil || !strings.Contains(err.Error(), cmp.Or(bad[0], bad[1])) {
+			t.Errorf("%v: %v", bad, err)
+		}
+		if _, err := os.Stat(empty); !os.IsNotExist(err) {
+			t.Errorf("%v wrote %s", bad, empty)
+		}
 	}
 }
