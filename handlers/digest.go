@@ -407,7 +407,8 @@ func ptrs(ids []int64) []*int64 {
 	return out
 }
 
-// showDigest answers 摘要 and digest.show: the asker's digest now.
+// showDigest answers 摘要 and digest.show: the asker's digest now, with
+// what changed since the last one he got.
 func (h *handler) showDigest(ctx context.Context, r *bot.Request) (*bot.Reply, error) {
 	if r.Campaign == nil {
 		return nil, bot.Refuse("尚未配置专项整治活动。")
@@ -423,8 +424,18 @@ func (h *handler) showDigest(ctx context.Context, r *bot.Request) (*bot.Reply, e
 	if err != nil {
 		return nil, err
 	}
+	// Compared with the last digest the asker got.
+	subject := "digest:" + r.Campaign.Key + ":" + r.Person.Key
 	if r.Roles.Office {
-		c, _, _ := d.digestCard("全市每日摘要", r.Person.Name, units, true, nil, nil)
+		subject = "digest-office:" + r.Campaign.Key + ":" + r.Person.Key
+	}
+	last, err := r.Store.LastKeysBySubject(ctx, []string{subject})
+	if err != nil {
+		return nil, err
+	}
+	prev, _ := parseDigestKey(last[subject])
+	if r.Roles.Office {
+		c, _, _ := d.digestCard("全市每日摘要", r.Person.Name, units, true, nil, prev)
 		return bot.CardReply(c), nil
 	}
 	var mine []*store.Unit
@@ -434,6 +445,6 @@ func (h *handler) showDigest(ctx context.Context, r *bot.Request) (*bot.Reply, e
 		}
 	}
 	id := r.Person.ID
-	c, _, _ := d.digestCard("每日摘要", r.Person.Name, mine, false, &id, nil)
+	c, _, _ := d.digestCard("每日摘要", r.Person.Name, mine, false, &id, prev)
 	return bot.CardReply(c), nil
 }

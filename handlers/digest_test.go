@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"zhenggai/bot"
+	"zhenggai/bot/bottest"
 	"zhenggai/store/storetest"
 )
 
@@ -96,6 +97,16 @@ func TestDigestLateUnits(t *testing.T) {
 		t.Errorf("Wednesday 09-27: digests to %s", got)
 	}
 	wantContains(t, "Wednesday, office", wed["lu-xm"], "**较上次**（9月26日（周二））：已补报 1 个单位")
+	// 摘要 on demand compares with the digest of the morning.
+	h := bottest.NewHarness(t, st, at("2023-09-27", "10:00"), func(rt *bot.Router, c bot.Clock) { Register(rt, Deps{Clock: c}) })
+	if _, err := h.Text("p:lushi-leader", "", "摘要"); err != nil {
+		t.Fatal(err)
+	}
+	var shown string
+	for _, s := range sentTo(h.Deliver(), "p:lushi-leader") {
+		shown += sentText(s)
+	}
+	wantContains(t, "摘要", shown, "**较上次**（9月27日（周三））：无变化", "卢氏县交通运输局（9月）")
 	for _, day := range []string{"2023-09-29", "2023-10-02", "2023-10-06"} {
 		if d := f.digestsOf(t, f.tick(t, at(day, "08:30"))); len(d) != 0 {
 			t.Errorf("holiday %s: digests to %s", day, recipients(d))

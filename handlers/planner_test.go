@@ -347,12 +347,13 @@ func TestDigest(t *testing.T) {
 	if n, _ := digests(f.tick(t, at("2023-06-24", "08:30"))); n != 0 {
 		t.Errorf("Saturday: %d digests", n)
 	}
-	f.h.Clock.Set(at("2023-06-20", "10:00"))
-	if _, err := f.h.Text("p:lushi-leader", "", "摘要"); err != nil {
+	// 摘要 on demand (the plan fixture's bot has no handlers: one that has).
+	h := bottest.NewHarness(t, st, at("2023-06-20", "10:00"), func(rt *bot.Router, c bot.Clock) { Register(rt, Deps{Clock: c}) })
+	if _, err := h.Text("p:lushi-leader", "", "摘要"); err != nil {
 		t.Fatal(err)
 	}
 	var card string
-	for _, s := range f.h.Deliver() {
+	for _, s := range h.Deliver() {
 		if s.To.UserID == "p:lushi-leader" || s.To.ChatID == "d:p:lushi-leader" {
 			if s.Message.Card != nil {
 				for _, b := range s.Message.Card.Blocks {
@@ -417,12 +418,12 @@ func TestDigestOwed(t *testing.T) {
 	if !slices.Contains(who, "lushi-leader") || slices.Contains(who, "lingbao-leader") {
 		t.Errorf("digests to %v", who)
 	}
-	f.h.Clock.Set(at("2023-06-12", "10:00"))
-	if _, err := f.h.Text("p:lushi-leader", "", "摘要"); err != nil {
+	h := bottest.NewHarness(t, st, at("2023-06-12", "10:00"), func(rt *bot.Router, c bot.Clock) { Register(rt, Deps{Clock: c}) })
+	if _, err := h.Text("p:lushi-leader", "", "摘要"); err != nil {
 		t.Fatal(err)
 	}
 	var text string
-	for _, s := range f.h.Deliver() {
+	for _, s := range sentTo(h.Deliver(), "p:lushi-leader") {
 		if s.Message.Card != nil {
 			text += cardText(s.Message.Card)
 		}

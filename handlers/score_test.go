@@ -186,4 +186,18 @@ func TestScoreSheet(t *testing.T) {
 	if idx, _ := read(lgLeader).GetSheetIndex(scoreSheet); idx >= 0 {
 		t.Errorf("the leader's export has a 考评 sheet")
 	}
+	// zhenggai report monthly writes the same sheet.
+	var buf bytes.Buffer
+	if err := ExportMonthly(f.ctx, f.st, &buf, "2026-11", at("2026-12-02", "10:00")); err != nil {
+		t.Fatal(err)
+	}
+	cli, err := excelize.OpenReader(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cli.Close()
+	cliRows, err := cli.GetRows(scoreSheet)
+	if err != nil || len(cliRows) != len(rows) || strings.Join(cliRows[4], "|") != strings.Join(rows[4], "|") {
+		t.Errorf("report monthly's 考评 sheet: %v %v", cliRows, err)
+	}
 }
