@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"bytes"
 	"cmp"
 	"crypto/sha256"
 	"encoding/csv"
@@ -154,6 +155,37 @@ func TestEvidenceExport(t *testing.T) {
 			t.Errorf("manifest row %v", row)
 		}
 	}
+	// The ledger workbook lists the same files, with the same sums, in
+	// its 佐证 column, and still imports.
+	var buf bytes.Buffer
+	if _, err := ExportLedger(f.ctx, f.st, &buf, "lingbao"); err != nil {
+		t.Fatal(err)
+	}
+	sheet := sheetRows(t, buf.Bytes())
+	if sheet[0][len(ledgerColumns)+1] != "佐证" {
+		t.Fatalf("header %v", sheet[0])
+	}
+	found := false
+	for _, row := range sheet[1:] {
+		if row[0] != it.Number {
+			continue
+		}
+		found = true
+		cell := row[len(ledgerColumns)+1]
+		for _, m := range rows[1:] {
+			if !strings.Contains(cell, "sha256 "+m[3]) {
+				t.Errorf("佐证 cell %q lacks %s", cell, m[3])
+			}
+		}
+		wantContains(t, "佐证 cell", cell, "缴款凭证.jpg", "现场照片.jpg")
+	}
+	if !found {
+		t.Fatalf("item %s not in the ledger", it.Number)
+	}
+	if _, err := ImportLedger(f.ctx, f.st, bytes.NewReader(buf.Bytes()), store.System); err != nil {
+		t.Fatalf("the exported ledger no longer imports: %v", err)
+	}
+
 	if n, err := ExportEvidence(f.ctx, f.st, dir, "yima", ""); err != nil || n != 0 {
 		t.Fatalf("another unit: %d %v", n, err)
 	}

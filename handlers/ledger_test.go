@@ -781,7 +781,7 @@ func TestLedgerExportImportRoundTrip(t *testing.T) {
 		t.Fatalf("export: %d %v", n, err)
 	}
 	rows := sheetRows(t, buf.Bytes())
-	if strings.Join(rows[0], ",") != strings.Join(append(slices.Clone(ledgerColumns), lightColumn), ",") {
+	if strings.Join(rows[0], ",") != strings.Join(append(slices.Clone(ledgerColumns), lightColumn, evidenceColumn), ",") {
 		t.Errorf("header %v", rows[0])
 	}
 	if rows[1][15] != "绿灯（已销号）" {

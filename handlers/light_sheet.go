@@ -18,19 +18,7 @@ const lightColumn = "红黄绿灯"
 // wrote, from row 2) into column P, coloured.
 func addLightColumn(f *excelize.File, c *store.Campaign, items []*store.LedgerItem, day time.Time) error {
 	col := len(ledgerColumns) + 1
-	head, _ := excelize.CoordinatesToCellName(col, 1)
-	if err := f.SetCellValue(ledgerSheet, head, lightColumn); err != nil {
-		return err
-	}
-	bold, err := f.GetCellStyle(ledgerSheet, "A1")
-	if err != nil {
-		return err
-	}
-	if err := f.SetCellStyle(ledgerSheet, head, head, bold); err != nil {
-		return err
-	}
-	name, _ := excelize.ColumnNumberToName(col)
-	if err := f.SetColWidth(ledgerSheet, name, name, 24); err != nil {
+	if err := addExtraColumn(f, col, lightColumn, 24); err != nil {
 		return err
 	}
 	styles := map[Light]int{}
@@ -54,4 +42,22 @@ func addLightColumn(f *excelize.File, c *store.Campaign, items []*store.LedgerIt
 		}
 	}
 	return nil
+}
+
+// addExtraColumn writes the header of a column the export adds after the
+// official ones, bold like the others, and sets its width.
+func addExtraColumn(f *excelize.File, col int, title string, width float64) error {
+	head, _ := excelize.CoordinatesToCellName(col, 1)
+	if err := f.SetCellValue(ledgerSheet, head, title); err != nil {
+		return err
+	}
+	bold, err := f.GetCellStyle(ledgerSheet, "A1")
+	if err != nil {
+		return err
+	}
+	if err := f.SetCellStyle(ledgerSheet, head, head, bold); err != nil {
+		return err
+	}
+	name, _ := excelize.ColumnNumberToName(col)
+	return f.SetColWidth(ledgerSheet, name, name, width)
 }

@@ -94,6 +94,9 @@ func ledgerWorkbook(ctx context.Context, st *store.Store, c *store.Campaign, uni
 	if err := addLightColumn(f, c, items, dayOf(now, c.Location())); err != nil {
 		return nil, 0, err
 	}
+	if err := addEvidenceColumn(ctx, st, f, c, items); err != nil {
+		return nil, 0, err
+	}
 	if err := addNoticeSheet(ctx, st, f, c, units, unitIDs); err != nil {
 		return nil, 0, err
 	}
