@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"zhenggai/bot"
 	"zhenggai/cards"
@@ -18,11 +19,18 @@ import (
 // evidence; the bot asks which item it is evidence for (the open items the
 // sender may edit, the most recently changed first, and 新增问题) and
 // attaches it on the answer, as a progress entry per file with an audit
-// row. (From an enterprise contact a file is part of his request:
+// row. Files sent one message each within pendingJoin make one set (the
+// question lists them all; one answer attaches them all). (From an enterprise contact a file is part of his request:
 // enterprise.go; from a stranger it is not kept: bot's stranger answer.)
 
 // pendingChoices is how many items the question offers.
 const pendingChoices = 5
+
+// pendingJoin is how long files sent one after another without a caption
+// join the same pending set (WeCom, and a phone's share sheet, send each
+// picture as a message of its own): the next question lists them all, and
+// one answer attaches them all.
+const pendingJoin = 10 * time.Minute
 
 // filesWithoutCaption answers a message that is only files. handled is
 // false for anything else.
@@ -41,15 +49,27 @@ func (h *handler) filesWithoutCaption(ctx context.Context, r *bot.Request) (*bot
 			return bot.TextReply("收到附件，但您不负责任何单位的台账，附件未保存。如需报送佐证，请联系本单位联络人。"), true, nil
 		}
 	}
-	p := &store.PendingEvidence{CampaignID: r.Campaign.ID, PersonID: r.Person.ID, CreatedAt: r.Now}
+	var ids []int64
+	var names []string
 	for _, f := range files {
 		sf, err := saveEventFile(ctx, r, f)
 		if err != nil {
 			return nil, true, err
 		}
-		p.FileIDs, p.Names = append(p.FileIDs, sf.ID), append(p.Names, f.Name)
+		ids, names = append(ids, sf.ID), append(names, f.Name)
 	}
-	if err := r.Store.AddPendingEvidence(ctx, p); err != nil {
+	p, err := r.Store.LatestPendingEvidence(ctx, r.Person.ID)
+	switch {
+	case err == nil && p.CampaignID == r.Campaign.ID && r.Now.Sub(p.CreatedAt) < pendingJoin:
+		if err := r.Store.AppendPendingEvidence(ctx, p, ids, names); err != nil {
+			return nil, true, err
+		}
+	case err == nil || errors.Is(err, store.ErrNotFound):
+		p = &store.PendingEvidence{CampaignID: r.Campaign.ID, PersonID: r.Person.ID, CreatedAt: r.Now, FileIDs: ids, Names: names}
+		if err := r.Store.AddPendingEvidence(ctx, p); err != nil {
+			return nil, true, err
+		}
+	default:
 		return nil, true, err
 	}
 	items, err := r.Store.OpenItemsTouched(ctx, r.Campaign.ID, units, pendingChoices)

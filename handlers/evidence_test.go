@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"zhenggai/bot"
 	"zhenggai/store"
@@ -198,4 +199,26 @@ func TestEvidenceExport(t *testing.T) {
 			t.Errorf("%v wrote %s", bad, empty)
 		}
 	}
+}
+
+// TestFilesOneByOneJoin: pictures sent one message each, without a
+// caption (as WeCom sends them), join one pending set while they come
+// within minutes: the question lists them all and one answer attaches
+// them all; later files start a set of their own.
+func TestFilesOneByOneJoin(t *testing.T) {
+	f := newLgFixture(t)
+	it := f.newItem(t, lgLiaison, "罚没款未及时上缴", "2026-12-20")
+	f.h.Deliver()
+	f.sendFiles(t, lgLiaison, "", photo("照片一.jpg"))
+	f.h.Clock.Advance(2 * time.Minute)
+	got := f.sendFiles(t, lgLiaison, "", photo("照片二.jpg"))
+	wantContains(t, "second question", got, "“照片一.jpg”“照片二.jpg”（共 2 个）")
+	sent := f.say(t, lgLiaison, "", "佐证 "+it.Number)
+	wantContains(t, "attach", sentText(sentTo(sent, lgLiaison)[0]), "已将 2 个附件记为 "+it.Number)
+	if n := len(f.itemFiles(t, it)); n != 2 {
+		t.Fatalf("files on the item: %d", n)
+	}
+	f.h.Clock.Advance(time.Hour)
+	got = f.sendFiles(t, lgLiaison, "", photo("照片三.jpg"))
+	wantContains(t, "a new set", got, "“照片三.jpg”（共 1 个）")
 }

@@ -26,6 +26,15 @@ func (s *Store) AddPendingEvidence(ctx context.Context, p *PendingEvidence) erro
 	return wrap("add pending evidence", err)
 }
 
+// AppendPendingEvidence adds files to a person's pending files p (locked)
+// and updates p.
+func (s *Store) AppendPendingEvidence(ctx context.Context, p *PendingEvidence, fileIDs []int64, names []string) error {
+	err := s.db.QueryRow(ctx, `
+		UPDATE pending_evidence SET file_ids = file_ids || $2::bigint[], names = names || $3::text[]
+		 WHERE id = $1 RETURNING file_ids, names`, p.ID, fileIDs, names).Scan(&p.FileIDs, &p.Names)
+	return wrap("append pending evidence", err)
+}
+
 // LockPendingEvidence returns the pending files id of person, locked until
 // the transaction ends; ErrNotFound when they are not his.
 func (s *Store) LockPendingEvidence(ctx context.Context, id, personID int64) (*PendingEvidence, error) {

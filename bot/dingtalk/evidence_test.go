@@ -75,7 +75,8 @@ func (j *journey) itemFileIDs(it *store.LedgerItem) []int64 {
 
 // TestEvidenceOnDingTalk: a message with two pictures is answered at once
 // and its pictures downloaded afterwards; one whose download fails twice is
-// retried and kept, and both are on the item. A download code DingTalk
+// retried and kept, and both are on the item; the liaison and the leader
+// get them in their 1:1 chat, another unit's liaison is refused. A download code DingTalk
 // refuses, one that keeps failing and a file over FILE_MAX_MB are each
 // answered to the sender by name.
 func TestEvidenceOnDingTalk(t *testing.T) {
@@ -96,6 +97,32 @@ func TestEvidenceOnDingTalk(t *testing.T) {
 	}
 	if got := j.textsTo(jLiaison, from); !strings.Contains(got, "已记入 "+it.Number) {
 		t.Fatalf("answer: %s", got)
+	}
+
+	// The liaison and the leader open both from the item (typed, as
+	// DingTalk without templates sends the button): each is uploaded and
+	// sent to their 1:1 chat. Another unit's liaison is refused.
+	ids := j.itemFileIDs(it)
+	open := fmt.Sprintf("查看佐证 %d %d", ids[0], ids[1])
+	for _, who := range []string{jLiaison, jLeader} {
+		uploads := len(j.f.callsTo("/media/upload"))
+		calls := len(j.f.callsTo("/v1.0/robot/oToMessages/batchSend"))
+		j.say(who, "", open, false)
+		files := 0
+		for _, c := range j.f.callsTo("/v1.0/robot/oToMessages/batchSend")[calls:] {
+			if c.Body["msgKey"] == "sampleFile" && fmt.Sprint(c.Body["userIds"]) == "["+who+"]" {
+				files++
+			}
+		}
+		if files != 2 || len(j.f.callsTo("/media/upload")) != uploads+2 {
+			t.Fatalf("%s: %d files sent, %d uploads", who, files, len(j.f.callsTo("/media/upload"))-uploads)
+		}
+	}
+	uploads := len(j.f.callsTo("/media/upload"))
+	from = len(j.sent())
+	j.say(jYimaLiaison, "", open, false)
+	if got := j.textsTo(jYimaLiaison, from); !strings.Contains(got, "您无权查看文件") || len(j.f.callsTo("/media/upload")) != uploads {
+		t.Fatalf("another unit's liaison: %q", got)
 	}
 
 	from = len(j.sent())

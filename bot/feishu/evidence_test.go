@@ -2,6 +2,7 @@ package feishu
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -142,7 +143,9 @@ var (
 // TestEvidenceDownloadsAfterTheCallback: a message with two pictures is
 // answered at once and its pictures are downloaded by the outbox
 // afterwards; one that fails twice is retried with backoff and kept, and
-// both end up on the item. A picture Feishu no longer serves, one that
+// both end up on the item. The liaison and the leader open them (each
+// uploaded again to their 1:1 chat); another unit's liaison is refused. A
+// picture Feishu no longer serves, one that
 // keeps failing and one over FILE_MAX_MB are each answered in the chat by
 // name, and nothing of them is stored.
 func TestEvidenceDownloadsAfterTheCallback(t *testing.T) {
@@ -165,12 +168,46 @@ func TestEvidenceDownloadsAfterTheCallback(t *testing.T) {
 		t.Fatalf("reply: %s", got)
 	}
 
+	// Both open the pictures from the item: they come to their 1:1 chat,
+	// uploaded again; another unit's liaison is refused and gets nothing.
+	var ids []string
+	rows, err := e.st.DB().Query(ctx, `SELECT file_id::text FROM progress_updates WHERE item_id = $1 AND file_id IS NOT NULL ORDER BY id`, e.item.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var id string
+		_ = rows.Scan(&id)
+		ids = append(ids, id)
+	}
+	rows.Close()
+	for i, who := range []string{evLiaison, evLeader} {
+		before := len(e.api.Uploads())
+		e.send(fmt.Sprintf("om_open_%d", i), who, "查看佐证 "+strings.Join(ids, " "))
+		e.deliver()
+		var images int
+		for _, m := range e.api.SentTo(who) {
+			if m.MsgType == "image" {
+				images++
+			}
+		}
+		if images != 2 || len(e.api.Uploads()) != before+2 {
+			t.Fatalf("%s got %d pictures, %d uploads", who, images, len(e.api.Uploads())-before)
+		}
+	}
+	before := len(e.api.Uploads())
+	e.send("om_open_other", evOther, "查看佐证 "+ids[0])
+	e.deliver()
+	if got := e.replies("om_open_other"); !strings.Contains(got, "您无权查看文件") || len(e.api.Uploads()) != before || len(e.api.SentTo(evOther)) != 0 {
+		t.Fatalf("another unit's liaison: %q, %d uploads", got, len(e.api.Uploads())-before)
+	}
+
 	files := func() int {
 		var n int
 		_ = e.st.DB().QueryRow(ctx, `SELECT count(*) FROM files`).Scan(&n)
 		return n
 	}
-	before := files()
+	before = files()
 	e.api.AddResource("om_gone", "img_gone", feishufake.Resource{Gone: true})
 	e.send("om_gone", evLiaison, "", "img_gone")
 	e.deliver()

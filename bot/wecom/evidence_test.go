@@ -32,7 +32,9 @@ func (e *env) sentSince(n int) string {
 // TestEvidenceOnWeCom: pictures a member sends are answered at once (200
 // within the callback, no download) and downloaded by the outbox; one whose
 // download WeCom answers "busy" twice is retried and kept, and the bot asks
-// which item it is for. Media WeCom no longer has and a file over
+// which item it is for; a second picture joins it, and both go to the item,
+// opened by the liaison and the leader (uploaded again each time) and
+// refused to another unit's liaison. Media WeCom no longer has and a file over
 // FILE_MAX_MB are answered by name; WeCom is never asked to retry.
 func TestEvidenceOnWeCom(t *testing.T) {
 	ctx := context.Background()
@@ -57,6 +59,70 @@ func TestEvidenceOnWeCom(t *testing.T) {
 	var kept int
 	if err := st.DB().QueryRow(ctx, `SELECT count(*) FROM pending_evidence`).Scan(&kept); err != nil || kept != 1 {
 		t.Fatalf("pending evidence %d %v", kept, err)
+	}
+
+	// A second picture a minute later joins the first; 佐证 attaches
+	// both to an item. The liaison and the leader open them: each opening
+	// uploads the files again (WeCom's media last 3 days) and sends them
+	// to the asker. Another unit's liaison is refused.
+	e.clock.Advance(time.Minute)
+	if w := e.post(imageXML("libin", "605", "MEDIA_C", e.clock.Now()), false); w.Code != 200 {
+		t.Fatalf("callback: %d", w.Code)
+	}
+	e.deliver()
+	for key, id := range map[string]string{"liu-lb": "liubs", "zhou-ym": "zhouting"} {
+		if _, err := st.DB().Exec(ctx, `INSERT INTO accounts (platform, external_id, person_id) SELECT 'wecom', $1, id FROM people WHERE key = $2`, id, key); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var number string
+	var itemID int64
+	if err := st.DB().QueryRow(ctx, `INSERT INTO ledger_items (campaign_id, unit_id, number, source, category, description, due_on)
+		SELECT campaign_id, id, 'LB-2026-901', '自查自纠', '执法粗暴', '执法记录仪未全程开启', '2026-12-20' FROM units WHERE key = 'lingbao'
+		RETURNING number, id`).Scan(&number, &itemID); err != nil {
+		t.Fatal(err)
+	}
+	text := func(from, id, content string) {
+		t.Helper()
+		if w := e.post(textXML(from, id, content, e.clock.Now()), false); w.Code != 200 {
+			t.Fatalf("callback: %d", w.Code)
+		}
+		e.deliver()
+	}
+	n = len(e.fake.callsTo("/cgi-bin/message/send"))
+	text("libin", "606", "佐证 "+number)
+	if got := e.sentSince(n); !strings.Contains(got, "已将 2 个附件记为 "+number) {
+		t.Fatalf("attach: %s", got)
+	}
+	var ids []string
+	rows, err := st.DB().Query(ctx, `SELECT file_id::text FROM progress_updates WHERE item_id = $1 ORDER BY id`, itemID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var id string
+		_ = rows.Scan(&id)
+		ids = append(ids, id)
+	}
+	rows.Close()
+	for i, who := range []string{"libin", "liubs", "libin"} {
+		uploads, sends := len(e.fake.callsTo("/cgi-bin/media/upload")), len(e.fake.callsTo("/cgi-bin/message/send"))
+		text(who, fmt.Sprint(610+i), "查看佐证 "+strings.Join(ids, " "))
+		files := 0
+		for _, c := range e.fake.callsTo("/cgi-bin/message/send")[sends:] {
+			if c.Body["msgtype"] == "file" && c.Body["touser"] == who {
+				files++
+			}
+		}
+		if files != 2 || len(e.fake.callsTo("/cgi-bin/media/upload")) != uploads+2 {
+			t.Fatalf("%s (opening %d): %d files, %d uploads", who, i, files, len(e.fake.callsTo("/cgi-bin/media/upload"))-uploads)
+		}
+	}
+	uploads := len(e.fake.callsTo("/cgi-bin/media/upload"))
+	n = len(e.fake.callsTo("/cgi-bin/message/send"))
+	text("zhouting", "620", "查看佐证 "+ids[0])
+	if got := e.sentSince(n); !strings.Contains(got, "您无权查看文件") || len(e.fake.callsTo("/cgi-bin/media/upload")) != uploads {
+		t.Fatalf("another unit's liaison: %s", got)
 	}
 
 	n = len(e.fake.callsTo("/cgi-bin/message/send"))
