@@ -10,10 +10,8 @@ import (
 	"html"
 	"io/fs"
 	"log/slog"
-	"maps"
 	"mime"
 	"net/http"
-	"path"
 	"strconv"
 	"strings"
 	"time"
@@ -116,14 +114,9 @@ func readJSONMax(w http.ResponseWriter, r *http.Request, v any, limit int64) err
 // whoami returns the directory and the identity named by account, or
 // answers 403 and returns nil.
 func (a *Adapter) whoami(w http.ResponseWriter, r *http.Request, account string) (*Directory, *Identity) {
-	d, err := a.directory(r.Context())
+	d, id, err := a.identity(r.Context(), account)
 	if err != nil {
-		a.fail(w, r, http.StatusInternalServerError, "读取人员名单失败", err)
-		return nil, nil
-	}
-	id := d.Identity(account)
-	if id == nil {
-		a.fail(w, r, http.StatusForbidden, "没有这个身份："+account, nil)
+		a.playFailed(w, r, err)
 		return nil, nil
 	}
 	return d, id
@@ -378,25 +371,25 @@ func (a *Adapter) file(w http.ResponseWriter, r *http.Request) {
 // sendRequest is "user As sends Text in chat Chat", with an optional file
 // (佐证, a document).
 type sendRequest struct {
-	As   string      `json:"as"`
-	Chat string      `json:"chat"`
-	Text string      `json:"text"`
-	File *fileUpload `json:"file,omitempty"`
+	As   string  `json:"as"`
+	Chat string  `json:"chat"`
+	Text string  `json:"text"`
+	File *Upload `json:"file,omitempty"`
 }
 
-// fileUpload is a file the page attaches; Data is base64 in JSON.
-type fileUpload struct {
-	Name string `json:"name"`
-	MIME string `json:"mime"`
-	Data []byte `json:"data"`
+// playFailed answers err, a PlayError or not, as the page expects.
+func (a *Adapter) playFailed(w http.ResponseWriter, r *http.Request, err error) {
+	var pe *PlayError
+	if !errors.As(err, &pe) {
+		a.fail(w, r, http.StatusInternalServerError, "处理失败", err)
+		return
+	}
+	if len(pe.Fields) > 0 {
+		writeJSON(w, pe.Status, apiError{Error: pe.Message, Fields: pe.Fields})
+		return
+	}
+	a.fail(w, r, pe.Status, pe.Message, pe.Err)
 }
-
-// maxText is the longest message the page may send, in characters.
-const maxText = 4000
-
-// maxFile is the largest file the page may attach, as the real platforms'
-// own limits for files sent to a bot are about this size.
-const maxFile = 10 << 20
 
 func (a *Adapter) send(w http.ResponseWriter, r *http.Request, d bot.Dispatcher) {
 	var req sendRequest
@@ -409,74 +402,17 @@ func (a *Adapter) send(w http.ResponseWriter, r *http.Request, d bot.Dispatcher)
 		a.fail(w, r, http.StatusBadRequest, "请求格式错误", nil)
 		return
 	}
-	dir, id := a.whoami(w, r, req.As)
-	if id == nil {
-		return
-	}
-	chat, ok := id.chat(req.Chat)
-	if !ok {
-		a.fail(w, r, http.StatusForbidden, "您不在这个会话中", nil)
-		return
-	}
-	text := strings.TrimSpace(req.Text)
-	f := req.File
-	switch {
-	case text == "" && f == nil:
-		a.fail(w, r, http.StatusBadRequest, "消息不能为空", nil)
-		return
-	case f != nil && (strings.TrimSpace(f.Name) == "" || len(f.Data) == 0):
-		a.fail(w, r, http.StatusBadRequest, "附件是空的", nil)
-		return
-	case f != nil && len(f.Data) > maxFile:
-		a.fail(w, r, http.StatusRequestEntityTooLarge, "附件不能超过 10 MB", nil)
-		return
-	case cards.RuneLen(text) > maxText:
-		a.fail(w, r, http.StatusBadRequest, fmt.Sprintf("消息不能超过 %d 字", maxText), nil)
-		return
-	}
-	ctx := r.Context()
-	var others []bot.User
-	for _, other := range dir.Identities {
-		if other.Account != id.Account && strings.Contains(text, "@"+other.Name) && other.CanSee(chat.ID) {
-			others = append(others, bot.User{ID: other.Account, Name: other.Name})
-		}
-	}
-	p := &store.SimMessageParams{ChatID: chat.ID, Sender: id.Account, Text: text, At: a.opts.Clock.Now()}
-	var files []bot.File
-	if f != nil {
-		name := path.Base(strings.ReplaceAll(strings.TrimSpace(f.Name), "\\", "/"))
-		typ := f.MIME
-		if typ == "" {
-			typ = http.DetectContentType(f.Data)
-		}
-		p.FileName, p.FileMIME, p.FileContent = name, typ, f.Data
-		files = []bot.File{{Name: name, MIME: typ, Content: f.Data}}
-		req.File = &fileUpload{Name: name, MIME: typ} // Raw keeps no copy of the bytes
-	}
-	m, err := a.store.CreateSimMessage(ctx, p)
+	m, dispatched, err := a.Post(r.Context(), d, req.As, req.Chat, req.Text, req.File)
 	if err != nil {
-		a.fail(w, r, http.StatusInternalServerError, "发送失败", err)
+		a.playFailed(w, r, err)
 		return
 	}
-	a.hub.notify()
-	stripped, atBot := mentionsBot(text)
-	if chat.Kind == "group" && !atBot {
-		// In a group the bot hears only what @-mentions it.
-		writeJSON(w, http.StatusOK, map[string]any{"message": a.view(dir, m), "dispatched": false})
+	dir, _, err := a.identity(r.Context(), req.As)
+	if err != nil {
+		a.playFailed(w, r, err)
 		return
 	}
-	ev := &bot.Event{
-		ID: "sim-m" + strconv.FormatInt(m.ID, 10), Kind: bot.KindMessage, Platform: bot.Sim,
-		Chat:   eventChat(chat),
-		Sender: bot.User{ID: id.Account, Name: id.Name}, Text: stripped, Mentions: others, Files: files,
-		Message: bot.MessageRef{Platform: bot.Sim, ChatID: chat.ID, MessageID: strconv.FormatInt(m.ID, 10)},
-		Raw:     req,
-	}
-	if _, err := d.Dispatch(ctx, ev); err != nil {
-		a.fail(w, r, http.StatusInternalServerError, "机器人处理消息时出错，请稍后再试", err)
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"message": a.view(dir, m), "dispatched": true})
+	writeJSON(w, http.StatusOK, map[string]any{"message": a.view(dir, m), "dispatched": dispatched})
 }
 
 func eventChat(c Chat) bot.Chat {
@@ -503,96 +439,17 @@ func (a *Adapter) action(w http.ResponseWriter, r *http.Request, d bot.Dispatche
 		a.fail(w, r, http.StatusBadRequest, "请求格式错误", nil)
 		return
 	}
-	dir, id := a.whoami(w, r, req.As)
-	if id == nil {
-		return
-	}
-	chat, ok := id.chat(req.Chat)
-	if !ok {
-		a.fail(w, r, http.StatusForbidden, "您不在这个会话中", nil)
-		return
-	}
-	ctx := r.Context()
-	m, err := a.store.SimMessageByID(ctx, req.Message)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && (m.ChatID != chat.ID || len(m.Card) == 0)) {
-		a.fail(w, r, http.StatusNotFound, "卡片不存在", nil)
-		return
-	}
+	m, reply, err := a.Click(r.Context(), d, req.As, req.Chat, req.Message, req.Action, req.Params, req.Form)
 	if err != nil {
-		a.fail(w, r, http.StatusInternalServerError, "读取卡片失败", err)
+		a.playFailed(w, r, err)
 		return
 	}
-	var c cards.Card
-	if err := json.Unmarshal(m.Card, &c); err != nil {
-		a.fail(w, r, http.StatusInternalServerError, "读取卡片失败", err)
-		return
-	}
-	// The click must match what the stored card offers, as on a platform
-	// that keeps the card's values itself.
-	var form *cards.Form
-	matched := false
-	if req.Form != nil {
-		if f := c.Form(); f != nil && f.Submit.Action == req.Action && sameParams(f.Submit.Params, req.Params) {
-			form, matched = f, true
-		}
-	} else {
-		matched = hasButton(&c, req.Action, req.Params)
-	}
-	if !matched {
-		a.fail(w, r, http.StatusConflict, "卡片已更新，请刷新后重试", nil)
-		return
-	}
-	if m.Submitted {
-		a.fail(w, r, http.StatusConflict, "该表单已提交", nil)
-		return
-	}
-	values := req.Form
-	if form != nil {
-		if errs := form.Check(values); len(errs) > 0 {
-			out := apiError{Error: errs[0].Message}
-			for _, e := range errs {
-				out.Fields = append(out.Fields, fieldError{Field: e.Field, Message: e.Message})
-			}
-			writeJSON(w, http.StatusUnprocessableEntity, out)
-			return
-		}
-	}
-	ev := &bot.Event{
-		ID: "sim-a" + randomID(), Kind: bot.KindCardAction, Platform: bot.Sim,
-		Chat:    eventChat(chat),
-		Sender:  bot.User{ID: id.Account, Name: id.Name},
-		Action:  &bot.Action{Name: req.Action, Params: maps.Clone(req.Params), Form: values},
-		Message: bot.MessageRef{Platform: bot.Sim, ChatID: chat.ID, MessageID: strconv.FormatInt(m.ID, 10)},
-		Raw:     req,
-	}
-	if ev.Action.Params == nil {
-		ev.Action.Params = map[string]string{}
-	}
-	reply, err := d.Dispatch(ctx, ev)
+	dir, _, err := a.identity(r.Context(), req.As)
 	if err != nil {
-		a.fail(w, r, http.StatusInternalServerError, "机器人处理操作时出错，请稍后再试", err)
+		a.playFailed(w, r, err)
 		return
 	}
 	out := map[string]any{}
-	switch {
-	case reply != nil && reply.Card != nil:
-		body, err := json.Marshal(reply.Card)
-		if err != nil {
-			a.fail(w, r, http.StatusInternalServerError, "更新卡片失败", err)
-			return
-		}
-		if m, err = a.store.UpdateSimCard(ctx, m.ID, body); err != nil {
-			a.fail(w, r, http.StatusInternalServerError, "更新卡片失败", err)
-			return
-		}
-		a.hub.notify()
-	case form != nil && (reply == nil || reply.ToastKind != "error"):
-		if m, err = a.store.MarkSimSubmitted(ctx, m.ID); err != nil {
-			a.fail(w, r, http.StatusInternalServerError, "更新卡片失败", err)
-			return
-		}
-		a.hub.notify()
-	}
 	if reply != nil {
 		out["toast"], out["toast_kind"] = reply.Toast, cmpOr(reply.ToastKind, "info")
 	}
