@@ -56,6 +56,8 @@ Usage:
                                                   still passes through each anchor)
   zhenggai audit anchor                           print the chain's head: audit-anchor ID HEX
   zhenggai doctor                                 check configuration, database and platforms
+  zhenggai demo load                              give the demo campaign a history up to now
+                                                  (only the demo campaign, only when it is empty)
   zhenggai healthcheck [URL]                      exit 0 when /healthz answers (for container health checks)
 
 Configuration comes from the environment (see README.md).
@@ -99,7 +101,7 @@ func dispatch(ctx context.Context, args []string, getenv func(string) string, st
 		return nil
 	}
 	known := map[string]bool{"serve": true, "migrate": true, "campaign": true, "ledger": true, "clue": true, "milestone": true, "report": true,
-		"tick": true, "audit": true, "doctor": true}
+		"tick": true, "audit": true, "doctor": true, "demo": true}
 	if !known[cmd] {
 		return errUsage
 	}
@@ -143,6 +145,8 @@ func dispatch(ctx context.Context, args []string, getenv func(string) string, st
 		return a.evidence(ctx, rest)
 	case "report":
 		return a.report(ctx, rest)
+	case "demo":
+		return a.demo(ctx, rest)
 	}
 	return errUsage
 }

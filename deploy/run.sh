@@ -3,7 +3,8 @@
 #
 # With DATABASE_URL unset it starts (or reuses) a local Postgres on
 # 127.0.0.1:5432 and a database named zhenggai; then it builds the binary,
-# migrates, applies the demo campaign and serves. With no platform
+# migrates, applies the demo campaign (with a history up to today, the
+# first time) and serves. With no platform
 # credentials in the environment the simulator is on: open the address it
 # prints.
 set -euo pipefail
@@ -22,4 +23,7 @@ CAMPAIGN=${CAMPAIGN:-deploy/campaigns/demo.yaml}
 go build -o zhenggai .
 ./zhenggai migrate
 ./zhenggai campaign apply -f "$CAMPAIGN"
+# The demo campaign gets a history up to today the first time (the command
+# leaves any other campaign, and a demo that has one, alone).
+./zhenggai demo load
 exec ./zhenggai serve

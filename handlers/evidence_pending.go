@@ -169,7 +169,8 @@ func attachPending(ctx context.Context, r *bot.Request, it *store.LedgerItem) (i
 	for i, fid := range p.FileIDs {
 		fileID := fid
 		pu := &store.ProgressUpdate{ItemID: it.ID, Text: "补充佐证：" + p.Names[i], Status: it.Status, Evidence: "附件：" + p.Names[i],
-			FileID: &fileID, PersonID: &r.Person.ID, Platform: string(ev.Platform), Account: ev.Sender.ID, MessageID: ev.Message.MessageID}
+			FileID: &fileID, PersonID: &r.Person.ID, Platform: string(ev.Platform), Account: ev.Sender.ID, MessageID: ev.Message.MessageID,
+			CreatedAt: r.Now}
 		if err := r.Store.AddProgress(ctx, pu); err != nil {
 			return 0, err
 		}

@@ -165,3 +165,27 @@ func reportHelpLine(c *store.Campaign) string {
 	}
 	return "**月报**：报送当前一期阶段性工作进展情况（" + due + "），并列出待补报的往期；“月报 11月”或“补报 11月”报送指定的一期"
 }
+
+// ReportDue is a report period (YYYY-MM) and its due day, on a workday.
+type ReportDue struct {
+	Period string
+	Due    time.Time // civil day, in UTC as civil() makes it
+}
+
+// ReportDues returns c's report periods, oldest first, with their due days
+// moved to workdays by the rule above, for code outside handlers that plays
+// a campaign (the demo's history).
+func ReportDues(c *store.Campaign) []ReportDue {
+	ps := campaignPeriods(c)
+	out := make([]ReportDue, len(ps))
+	for i, p := range ps {
+		out[i] = ReportDue{Period: p.period, Due: p.due}
+	}
+	return out
+}
+
+// WorkdayOnOrBefore returns day when it is a workday on c's calendar
+// (holidays off, 调休 days on), else the workday before it.
+func WorkdayOnOrBefore(c *store.Campaign, day time.Time) time.Time {
+	return calendarOf(c).onOrBeforeWorkday(civil(day))
+}

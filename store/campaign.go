@@ -196,3 +196,16 @@ func (s *Store) ReplacePhases(ctx context.Context, campaignID int64, ps []Phase)
 	}
 	return nil
 }
+
+// CampaignActivity counts what people have done in a campaign: ledger
+// items, monthly reports, enterprise requests and simulator messages. The
+// demo's history is played only into a campaign where it is 0.
+func (s *Store) CampaignActivity(ctx context.Context, campaignID int64) (int, error) {
+	var n int
+	err := s.db.QueryRow(ctx, `
+		SELECT (SELECT count(*) FROM ledger_items WHERE campaign_id = $1)
+		     + (SELECT count(*) FROM monthly_reports WHERE campaign_id = $1)
+		     + (SELECT count(*) FROM enterprise_requests WHERE campaign_id = $1)
+		     + (SELECT count(*) FROM sim_messages)`, campaignID).Scan(&n)
+	return n, wrap("campaign activity", err)
+}

@@ -47,6 +47,13 @@ type simServer struct {
 // that register adds (handlers.Register when nil).
 func startServer(t *testing.T, register func(*bot.Router, handlers.Deps)) *simServer {
 	t.Helper()
+	return startServerWith(t, register, nil)
+}
+
+// startServerWith is startServer with prepare run on the store after the
+// campaign is applied and before the bot serves (nil: nothing).
+func startServerWith(t *testing.T, register func(*bot.Router, handlers.Deps), prepare func(context.Context, *store.Store)) *simServer {
+	t.Helper()
 	ctx := context.Background()
 	pool := storetest.TestSchema(ctx, t)
 	st := store.New(pool)
@@ -60,6 +67,9 @@ func startServer(t *testing.T, register func(*bot.Router, handlers.Deps)) *simSe
 	}
 	if _, err := handlers.ApplyCampaign(ctx, st, f, store.System); err != nil {
 		t.Fatal(err)
+	}
+	if prepare != nil {
+		prepare(ctx, st)
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if testing.Verbose() {
