@@ -66,7 +66,8 @@ func scoreFormula(w store.ScoreSettings) string {
 
 // scoreLine is one line of a unit's explanation.
 type scoreLine struct {
-	label  string   // 月报逾期 2 天
+	label  string   // 月报逾期 2 天（11月25日报送）
+	short  string   // on the ranking, when shorter than label: 月报逾期 2 天
 	refs   []string // the items, notices, requests it counts
 	points int      // 0 or less
 }
@@ -98,6 +99,14 @@ type unitScore struct {
 	score int
 	rank  int
 	lines []scoreLine
+}
+
+// brief is the line as the ranking shows it: 月报逾期 2 天 −5.
+func (l scoreLine) brief() string {
+	if l.short != "" {
+		return l.short + " " + pointsLabel(l.points)
+	}
+	return l.label + " " + pointsLabel(l.points)
 }
 
 // deducted returns the lines that cost points.
@@ -186,7 +195,7 @@ func computeScores(ctx context.Context, st *store.Store, c *store.Campaign, p re
 		case r != nil:
 			days := max(1, int(dayOf(r.SubmittedAt, loc).Sub(p.due).Hours()/24))
 			us.lines = append(us.lines, scoreLine{label: fmt.Sprintf("月报逾期 %d 天（%s报送）", days, shortDate(dayOf(r.SubmittedAt, loc))),
-				points: -(w.ReportLate + w.ReportLateDay*days)})
+				short: fmt.Sprintf("月报逾期 %d 天", days), points: -(w.ReportLate + w.ReportLateDay*days)})
 		case p.due.Before(m.asOf):
 			us.lines = append(us.lines, scoreLine{label: "月报未报送", points: -w.ReportMissing})
 		default:

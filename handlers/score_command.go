@@ -149,7 +149,7 @@ func scoreRankCard(m *monthScores) *cards.Card {
 	for _, u := range m.units {
 		var why []string
 		for _, l := range u.deducted() {
-			why = append(why, l.label+" "+pointsLabel(l.points))
+			why = append(why, l.brief())
 		}
 		if len(why) == 0 {
 			why = []string{"无"}

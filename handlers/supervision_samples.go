@@ -65,7 +65,7 @@ func scoreSampleCards() []NamedCard {
 		asOf: time.Date(2026, 12, 2, 0, 0, 0, 0, time.UTC), weights: defaultScore}
 	m.units = []*unitScore{
 		{unit: ym, score: 100, rank: 1, lines: []scoreLine{{label: "月报按时报送（11月20日）"}}},
-		{unit: lb, score: 84, rank: 2, lines: []scoreLine{{label: "月报逾期 2 天（11月25日报送）", points: -5},
+		{unit: lb, score: 84, rank: 2, lines: []scoreLine{{label: "月报逾期 2 天（11月25日报送）", short: "月报逾期 2 天", points: -5},
 			{label: "逾期问题 3 条", refs: []string{"LB-2026-001", "LB-2026-004", "LB-2026-007"}, points: -6},
 			{label: "督办单未按期答复 1 份", refs: []string{"DB-2026-007"}, points: -3},
 			{label: "督办单未按时签收 1 份", refs: []string{"DB-2026-007"}, points: -2}}},
