@@ -36,7 +36,7 @@ func (h *handler) requestCard(ctx context.Context, st *store.Store, camp *store.
 	if err != nil {
 		return nil, err
 	}
-	withEvidence(c, evidenceBlocks(ev, n, camp.Location()))
+	withEvidence(c, ev, n, camp.Location())
 	return c, nil
 }
 

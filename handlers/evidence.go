@@ -94,10 +94,17 @@ func sizeLabel(n int) string {
 	return fmt.Sprintf("%d B", n)
 }
 
-// evidenceBlocks list files with a 查看 button each; nil without files.
-func evidenceBlocks(ev []store.Evidence, total int, loc *time.Location) []cards.Block {
+// maxCardButtons is the fewest buttons a platform's card holds (DingTalk's
+// template cards and WeCom's both take 6).
+var maxCardButtons = min(cards.DingTalkMaxButtons, cards.WeComMaxButtons)
+
+// withEvidence adds the list of files to c, before its last block (its
+// buttons): the newest few with their numbers, and a 查看佐证 button that
+// sends them, unless c has no room left for a button (the office's item
+// card); then a note says how to ask by number. Nothing without files.
+func withEvidence(c *cards.Card, ev []store.Evidence, total int, loc *time.Location) {
 	if total == 0 {
-		return nil
+		return
 	}
 	head := fmt.Sprintf("**佐证材料**（共 %d 个）", total)
 	if total > len(ev) {
@@ -110,18 +117,14 @@ func evidenceBlocks(ev []store.Evidence, total int, loc *time.Location) []cards.
 		lines = append(lines, fmt.Sprintf("· %s（%s）%s %s · 编号 %s", truncate(e.Name, 40), sizeLabel(e.Size), e.Sender, e.At.In(loc).Format("01-02 15:04"), id))
 		ids = append(ids, id)
 	}
-	// One button (the platforms allow few per card) sends the files
-	// listed; "查看佐证 <编号>" sends one.
-	btn := cards.Button{Text: "查看佐证", Action: "evidence.open", Params: map[string]string{"file": strings.Join(ids, ",")},
-		Command: "查看佐证 " + strings.Join(ids, " ")}
-	return []cards.Block{cards.MD(strings.Join(lines, "\n")), cards.ButtonsBlock(btn)}
-}
-
-// withEvidence puts the evidence blocks before the card's last block (its
-// buttons).
-func withEvidence(c *cards.Card, blocks []cards.Block) {
-	if len(blocks) == 0 {
-		return
+	blocks := []cards.Block{cards.MD(strings.Join(lines, "\n"))}
+	if len(c.Buttons()) < maxCardButtons {
+		// One button (the platforms allow few per card) sends the files
+		// listed; "查看佐证 <编号>" sends one.
+		blocks = append(blocks, cards.ButtonsBlock(cards.Button{Text: "查看佐证", Action: "evidence.open",
+			Params: map[string]string{"file": strings.Join(ids, ",")}, Command: "查看佐证 " + strings.Join(ids, " ")}))
+	} else {
+		blocks = append(blocks, evidenceNote(ids[0]))
 	}
 	n := len(c.Blocks)
 	if n == 0 {
@@ -132,13 +135,36 @@ func withEvidence(c *cards.Card, blocks []cards.Block) {
 	c.Blocks = append(append(c.Blocks[:n-1:n-1], blocks...), last)
 }
 
-// itemEvidenceBlocks are the evidence blocks of an item.
-func itemEvidenceBlocks(ctx context.Context, st *store.Store, itemID int64, loc *time.Location) ([]cards.Block, error) {
+// evidenceNote says how to ask for a file by number, where a card has no
+// room for the button.
+func evidenceNote(id string) cards.Block {
+	return cards.NoteBlock("查看文件请发送“查看佐证 " + id + "”（编号见上）。")
+}
+
+// makeRoomForButtons turns c's 查看佐证 button into the note when c cannot
+// take n more buttons; it reports whether c can take them now.
+func makeRoomForButtons(c *cards.Card, n int) bool {
+	if len(c.Buttons())+n <= maxCardButtons {
+		return true
+	}
+	for i, b := range c.Blocks {
+		if len(b.Buttons) == 1 && b.Buttons[0].Action == "evidence.open" {
+			id, _, _ := strings.Cut(b.Buttons[0].Params["file"], ",")
+			c.Blocks[i] = evidenceNote(id)
+			break
+		}
+	}
+	return len(c.Buttons())+n <= maxCardButtons
+}
+
+// itemEvidence adds an item's files to its card c.
+func itemEvidence(ctx context.Context, st *store.Store, c *cards.Card, itemID int64, loc *time.Location) error {
 	ev, n, err := st.ItemEvidence(ctx, itemID, evidenceShown)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	return evidenceBlocks(ev, n, loc), nil
+	withEvidence(c, ev, n, loc)
+	return nil
 }
 
 // evidenceOpen answers evidence.open {file: "41,40"} and "查看佐证 41 40":

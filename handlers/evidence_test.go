@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"zhenggai/bot"
+	"zhenggai/cards"
 	"zhenggai/store"
 )
 
@@ -106,6 +107,14 @@ func TestEvidenceWaysOut(t *testing.T) {
 	}
 	if n := len(f.auditActions(t, "file", ids[0])); n != 3 {
 		t.Fatalf("openings audited: %d, want 3", n)
+	}
+	// The office's card has 督办 and 挂牌督办 too: the file list stays, the
+	// button gives way to a note, and the card fits WeCom's and DingTalk's
+	// six buttons.
+	r = f.click(t, lgOffice, "item.show", ref(f.item(t, it.Number)), nil)
+	wantContains(t, "office card", cardText(r.Card), "缴款凭证.jpg", "[督办]", "查看佐证 ")
+	if err := r.Card.CheckLimits(cards.WeComLimits, nil); err != nil {
+		t.Fatalf("office card: %v", err)
 	}
 	for _, bad := range []struct{ who, text, want string }{
 		{lgYimaLiais, fmt.Sprintf("查看佐证 %d", ids[0]), "您无权查看文件"},

@@ -450,12 +450,10 @@ func itemCard(ctx context.Context, r *bot.Request, it *store.LedgerItem, u *stor
 		return nil, err
 	}
 	c := itemCardFrom(it, u, ups, pending, people, today(r), r.Campaign.Location(), lightRuleOf(r.Campaign))
-	ev, err := itemEvidenceBlocks(ctx, r.Store, it.ID, r.Campaign.Location())
-	if err != nil {
+	if err := flagItemDecor(ctx, r, c, it); err != nil {
 		return nil, err
 	}
-	withEvidence(c, ev)
-	if err := flagItemDecor(ctx, r, c, it); err != nil {
+	if err := itemEvidence(ctx, r.Store, c, it.ID, r.Campaign.Location()); err != nil {
 		return nil, err
 	}
 	return c, nil

@@ -58,11 +58,11 @@ func ledgerSampleCards() []NamedCard {
 	reports := map[int64]*store.MonthlyReport{lb.ID: report, ym.ID: {UnitID: ym.ID, Period: "2026-11", OnTime: false, SubmittedAt: now.Add(-time.Hour)}}
 
 	withFiles := itemCardFrom(items[0], lb, ups, nil, people, day, loc, lightRuleOf(nil))
-	withEvidence(withFiles, evidenceBlocks([]store.Evidence{
+	withEvidence(withFiles, []store.Evidence{
 		{FileID: 41, Name: "整改现场照片.jpg", Size: 245 << 10, Sender: "李晓燕", At: now.Add(-time.Hour)},
 		{FileID: 40, Name: "案卷评查报告.pdf", Size: 3300 << 10, Sender: "李晓燕", At: now.Add(-26 * time.Hour)},
 		{FileID: 39, Name: "约谈记录.docx", Size: 38 << 10, Sender: "刘宝山", At: now.Add(-50 * time.Hour)},
-	}, 5, loc))
+	}, 5, loc)
 
 	out := []NamedCard{
 		{"ledger", ledgerCardFrom(lb, items, 1, day, lightRuleOf(nil), loc)},

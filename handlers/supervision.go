@@ -772,6 +772,10 @@ func officeItemCard(ctx context.Context, r *bot.Request, it *store.LedgerItem, u
 	}
 	add := []cards.Button{{Text: "督办", Action: "notice.form", Params: map[string]string{"item": strconv.FormatInt(it.ID, 10), "v": strconv.Itoa(it.Version)},
 		Command: "督办 " + it.Number}, flagButton(it, f)}
+	if !makeRoomForButtons(c, len(add)) {
+		return c, nil
+	}
+	last = &c.Blocks[len(c.Blocks)-1]
 	back := last.Buttons[len(last.Buttons)-1]
 	last.Buttons = append(append(last.Buttons[:len(last.Buttons)-1], add...), back)
 	return c, nil

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -141,6 +142,23 @@ func campaignID(t *testing.T, srv *simServer) int64 {
 	return c.ID
 }
 
+// lingbaoItem makes an open item of 灵宝 directly.
+func lingbaoItem(t *testing.T, srv *simServer, desc, measures string) *store.LedgerItem {
+	t.Helper()
+	ctx := context.Background()
+	camp := campaignID(t, srv)
+	u, err := srv.Store.UnitByKey(ctx, camp, "lingbao")
+	if err != nil {
+		t.Fatal(err)
+	}
+	it := &store.LedgerItem{CampaignID: camp, UnitID: u.ID, Source: "自查自纠", Category: "执法不规范", Description: desc,
+		Measures: measures, DueOn: time.Date(2026, 12, 20, 0, 0, 0, 0, time.UTC), Status: store.ItemInProgress}
+	if err := srv.Store.CreateLedgerItem(ctx, it, 2026); err != nil {
+		t.Fatal(err)
+	}
+	return it
+}
+
 // TestJourneyLiaisonPhotoFindsItsItem: in her 1:1 chat the liaison opens the
 // ledger, opens an item, and sends a photo of the rectified site with no
 // caption; the bot asks which item it is for, she picks the item, and its
@@ -149,16 +167,7 @@ func TestJourneyLiaisonPhotoFindsItsItem(t *testing.T) {
 	srv := startServer(t, nil)
 	dir := t.TempDir()
 	ctx := context.Background()
-	camp := campaignID(t, srv)
-	u, err := srv.Store.UnitByKey(ctx, camp, "lingbao")
-	if err != nil {
-		t.Fatal(err)
-	}
-	it := &store.LedgerItem{CampaignID: camp, UnitID: u.ID, Source: "自查自纠", Category: "执法不规范", Description: "执法车辆停放不规范",
-		Measures: "划定停放区域", DueOn: time.Date(2026, 12, 20, 0, 0, 0, 0, time.UTC), Status: store.ItemInProgress}
-	if err := srv.Store.CreateLedgerItem(ctx, it, 2026); err != nil {
-		t.Fatal(err)
-	}
+	it := lingbaoItem(t, srv, "执法车辆停放不规范", "划定停放区域")
 	photo := filepath.Join(dir, "停放区域整改后.jpg")
 	if err := os.WriteFile(photo, []byte("\xff\xd8\xff\xe0\x00\x10JFIF\x00 site photo"), 0o644); err != nil {
 		t.Fatal(err)
@@ -183,4 +192,78 @@ func TestJourneyLiaisonPhotoFindsItsItem(t *testing.T) {
 	if err != nil || len(ups) != 1 || ups[0].FileID == nil {
 		t.Fatalf("progress after the photo: %+v %v", ups, err)
 	}
+}
+
+// TestJourneyEvidenceOpenedFromTheItem: the liaison sends a photo with
+// "进展：<编号> …" as its caption; the item's card comes back listing the
+// photo (name, size, who, when) with 查看佐证; she presses it and the photo
+// arrives in her 1:1 chat as a link the simulator serves, with the bytes
+// she sent. The office opens the item and asks for the photo by its number
+// (his card's buttons are full); another
+// unit's liaison asking for it by number is refused.
+func TestJourneyEvidenceOpenedFromTheItem(t *testing.T) {
+	srv := startServer(t, nil)
+	dir := t.TempDir()
+	ctx := context.Background()
+	it := lingbaoItem(t, srv, "执法车辆停放不规范", "划定停放区域")
+	content := "\xff\xd8\xff\xe0\x00\x10JFIF\x00 parking area after"
+	photo := filepath.Join(dir, "停放区域整改后.jpg")
+	if err := os.WriteFile(photo, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	fileLink := `[...document.querySelectorAll("#log .bubble.file a")].filter(a => a.textContent.includes("停放区域整改后.jpg")).pop()`
+	fetched := fileLink + `.href`
+
+	br := newBrowser(t, 1100, 900)
+	br.open(srv.URL, "p:li-lb", "d:p:li-lb")
+	br.run("caption and photo",
+		chromedp.SendKeys(chromedp.CSS("#composer-input"), "进展："+it.Number+" 已划定停放区域"),
+		chromedp.SetUploadFiles(chromedp.CSS("#file-input"), []string{photo}))
+	br.waitFor("the item card with its evidence", cardJS(it.Number)+`?.textContent.includes("佐证材料")`)
+	card := eval[string](br, cardJS(it.Number)+`.textContent`)
+	for _, want := range []string{"停放区域整改后.jpg", "李晓燕", "查看佐证"} {
+		if !strings.Contains(card, want) {
+			t.Fatalf("item card lacks %q: %s", want, card)
+		}
+	}
+	shotTo(t, br, dir, "evidence-liaison-item-card")
+	br.run("查看佐证", chromedp.Click(chromedp.CSS(`#log .card button[data-action="evidence.open"]`)))
+	br.waitFor("the photo in her chat", fileLink+` !== undefined`)
+	got := eval[string](br, `fetch(`+fetched+`).then(r => r.arrayBuffer()).then(b => String.fromCharCode(...new Uint8Array(b)))`,
+		chromedp.EvalAwaitPromise)
+	if got != latin1(content) {
+		t.Fatalf("the served photo is %q, want %q", got, content)
+	}
+	shotTo(t, br, dir, "evidence-liaison-opened")
+
+	ups, err := srv.Store.ProgressOf(ctx, it.ID, 5)
+	if err != nil || len(ups) != 1 || ups[0].FileID == nil {
+		t.Fatalf("progress: %+v %v", ups, err)
+	}
+	// The office's card also has 督办 and 挂牌督办; with six buttons at
+	// most on WeCom and DingTalk, it says how to ask by number instead.
+	br.open(srv.URL, "p:lu-xm", "d:p:lu-xm")
+	br.say("查看 " + it.Number)
+	open := fmt.Sprintf("查看佐证 %d", *ups[0].FileID)
+	br.waitFor("the office's item card", cardJS(it.Number)+`?.textContent.includes("`+open+`")`)
+	br.say(open)
+	br.waitFor("the photo in the office's chat", fileLink+` !== undefined`)
+	shotTo(t, br, dir, "evidence-office-opened")
+
+	br.open(srv.URL, "p:zhou-ym", "d:p:zhou-ym")
+	br.say(fmt.Sprintf("查看佐证 %d", *ups[0].FileID))
+	br.waitFor("the refusal", logHas("您无权查看文件"))
+	if eval[bool](br, fileLink+` !== undefined`) {
+		t.Fatal("another unit's liaison got the photo")
+	}
+	shotTo(t, br, dir, "evidence-other-unit-refused")
+}
+
+// latin1 is s as String.fromCharCode reads its bytes.
+func latin1(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		b.WriteRune(rune(s[i]))
+	}
+	return b.String()
 }
