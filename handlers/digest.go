@@ -167,6 +167,7 @@ func (d *digestData) digestCard(title, who string, units []*store.Unit, all bool
 	var owedNames []string
 	for _, u := range units {
 		if ps := d.owed[u.ID]; len(ps) > 0 && !u.IsOffice {
+			n.OwedPer += len(ps)
 			owedNames = append(owedNames, fmt.Sprintf("%s（%s）", u.Name, monthsLabel(ps)))
 		}
 	}

@@ -10,7 +10,7 @@ import (
 // What changed since the last digest. A digest's delivery key carries the
 // counts it showed (where it once carried a fingerprint of its facts):
 //
-//	digest:smx-2023:2023-09-25:n:p2023-10.m1.w1.o0.s0.a0.r0.d0:p:lushi-leader
+//	digest:smx-2023:2023-09-25:n:p2023-10.m1.w1.q1.o0.s0.a0.r0.d0:p:lushi-leader
 //
 // The next digest to the same person reads the newest such key of its
 // subject and says, line by line, what went up or down: 较上次（9月22日（周五））：
@@ -22,6 +22,7 @@ type digestCounts struct {
 	Period    string // the open period (2023-10); "" after the window
 	Missing   int    // units without the open period's report
 	Owed      int    // units owing an earlier period (补报)
+	OwedPer   int    // the periods they owe, all told
 	Overdue   int    // items past their deadline
 	Soon      int    // items due within digestSoonDays
 	Approvals int    // 销号/延期 waiting for a decision
@@ -31,7 +32,7 @@ type digestCounts struct {
 
 // encode renders the counts for a delivery key (no colons).
 func (n digestCounts) encode() string {
-	return fmt.Sprintf("p%s.m%d.w%d.o%d.s%d.a%d.r%d.d%d", n.Period, n.Missing, n.Owed, n.Overdue, n.Soon, n.Approvals, n.Requests, n.Notices)
+	return fmt.Sprintf("p%s.m%d.w%d.q%d.o%d.s%d.a%d.r%d.d%d", n.Period, n.Missing, n.Owed, n.OwedPer, n.Overdue, n.Soon, n.Approvals, n.Requests, n.Notices)
 }
 
 // digestKey is a digest's delivery key without its recipient.
@@ -57,7 +58,7 @@ func parseDigestKey(key string) (*lastDigest, bool) {
 	if err != nil {
 		return nil, false
 	}
-	var n digestCounts
+	n := digestCounts{OwedPer: -1} // -1: a key written before it was counted
 	for _, f := range strings.Split(p[4], ".") {
 		if f == "" {
 			return nil, false
@@ -75,6 +76,8 @@ func parseDigestKey(key string) (*lastDigest, bool) {
 			n.Missing = v
 		case 'w':
 			n.Owed = v
+		case 'q':
+			n.OwedPer = v
 		case 'o':
 			n.Overdue = v
 		case 's':
@@ -107,7 +110,11 @@ func changeLine(prev *lastDigest, cur digestCounts) string {
 			parts = append(parts, fmt.Sprintf(down, -d))
 		}
 	}
-	delta(p.Owed, cur.Owed, "新增逾期未报 %d 个单位", "已补报 %d 个单位")
+	if p.Owed != cur.Owed {
+		delta(p.Owed, cur.Owed, "新增逾期未报 %d 个单位", "已补报 %d 个单位")
+	} else if p.OwedPer >= 0 { // the same number of units, owing more or fewer periods
+		delta(p.OwedPer, cur.OwedPer, "新增逾期未报 %d 期", "已补报 %d 期")
+	}
 	if p.Period == cur.Period { // a new period starts afresh
 		delta(p.Missing, cur.Missing, "新增未报 %d 个单位", "新增已报 %d 个单位")
 	}

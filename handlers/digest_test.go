@@ -118,6 +118,11 @@ func TestDigestLateUnits(t *testing.T) {
 	}
 	// The last digest was the one of 27 September: the holiday sent none.
 	wantContains(t, "调休 Saturday", sat["lushi-leader"], "**较上次**（9月27日（周三））：无变化")
+	// October's due day passes: 卢氏 owes a second period.
+	for _, day := range []string{"2023-10-23", "2023-10-24"} {
+		sat = f.digestsOf(t, f.tick(t, at(day, "08:30")))
+	}
+	wantContains(t, "10-24", sat["lushi-leader"], "**较上次**（10月23日（周一））：新增逾期未报 1 期", "卢氏县交通运输局（9月、10月）")
 }
 
 // TestDigestMonth walks October 2023 day by day at digest.at: 卢氏 never
@@ -218,4 +223,33 @@ func TestDigestNotice(t *testing.T) {
 		t.Errorf("07-07, quiet: digests to %s", recipients(d))
 	}
 	wantContains(t, "quiet", d["lingbao-leader"], "**较上次**（7月5日（周三））：办结督办单 1 份", "今日暂无需要您处理的事项。")
+}
+
+// TestDigestKey: the counts a digest's key carries read back; a key of
+// another shape (the fingerprint keys before them) reads as no previous
+// digest.
+func TestDigestKey(t *testing.T) {
+	n := digestCounts{Period: "2023-10", Missing: 2, Owed: 1, OwedPer: 3, Overdue: 4, Soon: 5, Approvals: 6, Requests: 7, Notices: 8}
+	day := time.Date(2023, 9, 25, 0, 0, 0, 0, time.UTC)
+	key := digestKey("digest", "smx-2023", day, n) + ":p:lushi-leader"
+	got, ok := parseDigestKey(key)
+	if !ok || got.counts != n || !got.day.Equal(day) {
+		t.Fatalf("%s read back as %+v, %v", key, got, ok)
+	}
+	if _, ok := parseDigestKey("digest:smx-2023:2023-09-25:fp:ab12cd:p:lushi-leader"); ok {
+		t.Errorf("a fingerprint key read as counts")
+	}
+	old, ok := parseDigestKey("digest:smx-2023:2023-09-25:n:p2023-10.m1.w1.o0.s0.a0.r0.d0:p:x")
+	if !ok {
+		t.Fatal("a key without q unread")
+	}
+	cur := old.counts
+	cur.OwedPer = 2
+	if line := changeLine(old, cur); line != "**较上次**（9月25日（周一））：无变化" {
+		t.Errorf("unknown period count compared: %s", line)
+	}
+	cur.Overdue, cur.Approvals, cur.Owed = 1, 1, 0
+	if line := changeLine(old, cur); line != "**较上次**（9月25日（周一））：已补报 1 个单位，新增逾期 1 条，新增待审批 1 项" {
+		t.Errorf("changes: %s", line)
+	}
 }
