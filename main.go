@@ -101,7 +101,7 @@ func dispatch(ctx context.Context, args []string, getenv func(string) string, st
 		return nil
 	}
 	known := map[string]bool{"serve": true, "migrate": true, "campaign": true, "ledger": true, "clue": true, "milestone": true, "report": true,
-		"tick": true, "audit": true, "doctor": true, "demo": true}
+		"tick": true, "audit": true, "doctor": true, "demo": true, "evidence": true}
 	if !known[cmd] {
 		return errUsage
 	}

@@ -21,7 +21,8 @@ import (
 // sender, time. unitKey and itemNumber narrow it; one that does not exist
 // is an error naming it, and nothing is written. It returns how many files
 // it wrote. The sha256 is computed from the bytes written, so the manifest
-// can be checked with sha256sum.
+// can be checked with sha256sum. A file an item holds twice (sent twice) is
+// written once.
 func ExportEvidence(ctx context.Context, st *store.Store, dir, unitKey, itemNumber string) (int, error) {
 	c, err := st.CurrentCampaign(ctx)
 	if err != nil {
@@ -73,8 +74,14 @@ func ExportEvidence(ctx context.Context, st *store.Store, dir, unitKey, itemNumb
 	_ = w.Write([]string{"问题编号", "单位", "文件", "sha256", "大小（字节）", "发送人", "时间"})
 	items := map[int64]*store.LedgerItem{}
 	used := map[string]bool{}
+	type held struct{ item, file int64 }
+	written := map[held]bool{}
 	n := 0
 	for _, e := range evs {
+		if written[held{*e.ItemID, e.FileID}] {
+			continue // the same file sent twice for one item: once is enough
+		}
+		written[held{*e.ItemID, e.FileID}] = true
 		it := items[*e.ItemID]
 		if it == nil {
 			if it, err = st.LedgerItemByID(ctx, *e.ItemID); err != nil {

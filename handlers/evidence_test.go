@@ -142,6 +142,7 @@ func TestEvidenceExport(t *testing.T) {
 	it := f.newItem(t, lgLiaison, "罚没款未及时上缴", "2026-12-20")
 	f.h.Deliver()
 	f.sendFiles(t, lgLiaison, "进展："+it.Number+" 已上缴", photo("缴款凭证.jpg"), photo("现场照片.jpg"))
+	f.sendFiles(t, lgLiaison, "进展："+it.Number+" 补发", photo("现场照片.jpg")) // the same bytes again
 	dir := t.TempDir()
 	n, err := ExportEvidence(f.ctx, f.st, dir, "", "")
 	if err != nil || n != 2 {

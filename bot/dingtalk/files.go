@@ -44,9 +44,17 @@ func attachments(m *robotMessage) []attachment {
 		var out []attachment
 		for _, part := range rt.RichText {
 			if part.DownloadCode != "" {
-				part.FileName = cmp.Or(part.FileName, "图片")
 				out = append(out, part)
 			}
+		}
+		for i := range out {
+			// Numbered when there are several, so that a notice names the
+			// one it is about.
+			name := "图片"
+			if len(out) > 1 {
+				name = fmt.Sprintf("图片%d", i+1)
+			}
+			out[i].FileName = cmp.Or(out[i].FileName, name)
 		}
 		return out
 	}

@@ -344,7 +344,7 @@ func TestHTTPFileMessageDownloadsTheFile(t *testing.T) {
 	if ev.Text != "进展：已整改" || len(ev.Files) != 2 {
 		t.Fatalf("rich text event %q %+v", ev.Text, ev.Files)
 	}
-	if got, err := b.adapter.FetchFile(ctx, ev.Files[0], 1<<20); err != nil || got.Name != "图片.png" || got.MIME != "image/png" {
+	if got, err := b.adapter.FetchFile(ctx, ev.Files[0], 1<<20); err != nil || got.Name != "图片1.png" || got.MIME != "image/png" {
 		t.Errorf("picture %+v %v", got, err)
 	}
 	if _, err := b.adapter.FetchFile(ctx, ev.Files[1], 1<<20); !errors.Is(err, bot.ErrPermanent) {

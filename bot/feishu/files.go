@@ -57,6 +57,12 @@ func resources(msgType, content string) []resource {
 				}
 			}
 		}
+		if len(out) > 1 {
+			// Numbered, so that a notice names the one it is about.
+			for i := range out {
+				out[i].Name = fmt.Sprintf("图片%d", i+1)
+			}
+		}
 		return out
 	}
 	return nil
