@@ -279,6 +279,8 @@ func (br *browser) open(base, account, chat string) {
 // say types text into the composer and sends it with the button.
 func (br *browser) say(text string) {
 	br.t.Helper()
+	// The page disables 发送 while its last message is on its way.
+	br.waitFor("the send button", `!document.querySelector("#send").disabled`)
 	br.run("say "+text,
 		chromedp.SendKeys(chromedp.CSS("#composer-input"), text),
 		chromedp.Click(chromedp.CSS("#send")),

@@ -402,12 +402,7 @@ func (a *Adapter) send(w http.ResponseWriter, r *http.Request, d bot.Dispatcher)
 		a.fail(w, r, http.StatusBadRequest, "请求格式错误", nil)
 		return
 	}
-	m, dispatched, err := a.Post(r.Context(), d, req.As, req.Chat, req.Text, req.File)
-	if err != nil {
-		a.playFailed(w, r, err)
-		return
-	}
-	dir, _, err := a.identity(r.Context(), req.As)
+	dir, m, dispatched, err := a.post(r.Context(), d, req.As, req.Chat, req.Text, req.File)
 	if err != nil {
 		a.playFailed(w, r, err)
 		return
@@ -439,12 +434,7 @@ func (a *Adapter) action(w http.ResponseWriter, r *http.Request, d bot.Dispatche
 		a.fail(w, r, http.StatusBadRequest, "请求格式错误", nil)
 		return
 	}
-	m, reply, err := a.Click(r.Context(), d, req.As, req.Chat, req.Message, req.Action, req.Params, req.Form)
-	if err != nil {
-		a.playFailed(w, r, err)
-		return
-	}
-	dir, _, err := a.identity(r.Context(), req.As)
+	dir, m, reply, err := a.click(r.Context(), d, req.As, req.Chat, req.Message, req.Action, req.Params, req.Form)
 	if err != nil {
 		a.playFailed(w, r, err)
 		return

@@ -76,24 +76,30 @@ func (a *Adapter) identity(ctx context.Context, account string) (*Directory, *Id
 // group message that @-mentions it), dispatched to d. It returns the stored
 // message and whether d saw it.
 func (a *Adapter) Post(ctx context.Context, d bot.Dispatcher, account, chatID, text string, f *Upload) (*store.SimMessage, bool, error) {
+	_, m, ok, err := a.post(ctx, d, account, chatID, text, f)
+	return m, ok, err
+}
+
+// post is Post, also returning the directory it read.
+func (a *Adapter) post(ctx context.Context, d bot.Dispatcher, account, chatID, text string, f *Upload) (*Directory, *store.SimMessage, bool, error) {
 	dir, id, err := a.identity(ctx, account)
 	if err != nil {
-		return nil, false, err
+		return nil, nil, false, err
 	}
 	chat, ok := id.chat(chatID)
 	if !ok {
-		return nil, false, refuse(http.StatusForbidden, "您不在这个会话中", nil)
+		return nil, nil, false, refuse(http.StatusForbidden, "您不在这个会话中", nil)
 	}
 	text = strings.TrimSpace(text)
 	switch {
 	case text == "" && f == nil:
-		return nil, false, refuse(http.StatusBadRequest, "消息不能为空", nil)
+		return nil, nil, false, refuse(http.StatusBadRequest, "消息不能为空", nil)
 	case f != nil && (strings.TrimSpace(f.Name) == "" || len(f.Data) == 0):
-		return nil, false, refuse(http.StatusBadRequest, "附件是空的", nil)
+		return nil, nil, false, refuse(http.StatusBadRequest, "附件是空的", nil)
 	case f != nil && len(f.Data) > maxFile:
-		return nil, false, refuse(http.StatusRequestEntityTooLarge, "附件不能超过 10 MB", nil)
+		return nil, nil, false, refuse(http.StatusRequestEntityTooLarge, "附件不能超过 10 MB", nil)
 	case cards.RuneLen(text) > maxText:
-		return nil, false, refuse(http.StatusBadRequest, fmt.Sprintf("消息不能超过 %d 字", maxText), nil)
+		return nil, nil, false, refuse(http.StatusBadRequest, fmt.Sprintf("消息不能超过 %d 字", maxText), nil)
 	}
 	var others []bot.User
 	for _, other := range dir.Identities {
@@ -116,13 +122,13 @@ func (a *Adapter) Post(ctx context.Context, d bot.Dispatcher, account, chatID, t
 	}
 	m, err := a.store.CreateSimMessage(ctx, p)
 	if err != nil {
-		return nil, false, refuse(http.StatusInternalServerError, "发送失败", err)
+		return nil, nil, false, refuse(http.StatusInternalServerError, "发送失败", err)
 	}
 	a.hub.notify()
 	stripped, atBot := mentionsBot(text)
 	if chat.Kind == "group" && !atBot {
 		// In a group the bot hears only what @-mentions it.
-		return m, false, nil
+		return dir, m, false, nil
 	}
 	ev := &bot.Event{
 		ID: "sim-m" + strconv.FormatInt(m.ID, 10), Kind: bot.KindMessage, Platform: bot.Sim,
@@ -133,9 +139,9 @@ func (a *Adapter) Post(ctx context.Context, d bot.Dispatcher, account, chatID, t
 		Raw:     raw,
 	}
 	if _, err := d.Dispatch(ctx, ev); err != nil {
-		return nil, false, refuse(http.StatusInternalServerError, "机器人处理消息时出错，请稍后再试", err)
+		return nil, nil, false, refuse(http.StatusInternalServerError, "机器人处理消息时出错，请稍后再试", err)
 	}
-	return m, true, nil
+	return dir, m, true, nil
 }
 
 // Click is account pressing a button (form nil) or submitting the form
@@ -145,24 +151,31 @@ func (a *Adapter) Post(ctx context.Context, d bot.Dispatcher, account, chatID, t
 // message as it now stands and the bot's reply.
 func (a *Adapter) Click(ctx context.Context, d bot.Dispatcher, account, chatID string, messageID int64,
 	action string, params map[string]string, form cards.Values) (*store.SimMessage, *bot.Reply, error) {
-	_, id, err := a.identity(ctx, account)
+	_, m, reply, err := a.click(ctx, d, account, chatID, messageID, action, params, form)
+	return m, reply, err
+}
+
+// click is Click, also returning the directory it read.
+func (a *Adapter) click(ctx context.Context, d bot.Dispatcher, account, chatID string, messageID int64,
+	action string, params map[string]string, form cards.Values) (*Directory, *store.SimMessage, *bot.Reply, error) {
+	dir, id, err := a.identity(ctx, account)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	chat, ok := id.chat(chatID)
 	if !ok {
-		return nil, nil, refuse(http.StatusForbidden, "您不在这个会话中", nil)
+		return nil, nil, nil, refuse(http.StatusForbidden, "您不在这个会话中", nil)
 	}
 	m, err := a.store.SimMessageByID(ctx, messageID)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && (m.ChatID != chat.ID || len(m.Card) == 0)) {
-		return nil, nil, refuse(http.StatusNotFound, "卡片不存在", nil)
+		return nil, nil, nil, refuse(http.StatusNotFound, "卡片不存在", nil)
 	}
 	if err != nil {
-		return nil, nil, refuse(http.StatusInternalServerError, "读取卡片失败", err)
+		return nil, nil, nil, refuse(http.StatusInternalServerError, "读取卡片失败", err)
 	}
 	var c cards.Card
 	if err := json.Unmarshal(m.Card, &c); err != nil {
-		return nil, nil, refuse(http.StatusInternalServerError, "读取卡片失败", err)
+		return nil, nil, nil, refuse(http.StatusInternalServerError, "读取卡片失败", err)
 	}
 	var f *cards.Form
 	matched := false
@@ -174,10 +187,10 @@ func (a *Adapter) Click(ctx context.Context, d bot.Dispatcher, account, chatID s
 		matched = hasButton(&c, action, params)
 	}
 	if !matched {
-		return nil, nil, refuse(http.StatusConflict, "卡片已更新，请刷新后重试", nil)
+		return nil, nil, nil, refuse(http.StatusConflict, "卡片已更新，请刷新后重试", nil)
 	}
 	if m.Submitted {
-		return nil, nil, refuse(http.StatusConflict, "该表单已提交", nil)
+		return nil, nil, nil, refuse(http.StatusConflict, "该表单已提交", nil)
 	}
 	if f != nil {
 		if errs := f.Check(form); len(errs) > 0 {
@@ -185,7 +198,7 @@ func (a *Adapter) Click(ctx context.Context, d bot.Dispatcher, account, chatID s
 			for _, e := range errs {
 				pe.Fields = append(pe.Fields, fieldError{Field: e.Field, Message: e.Message})
 			}
-			return nil, nil, pe
+			return nil, nil, nil, pe
 		}
 	}
 	ev := &bot.Event{
@@ -202,23 +215,23 @@ func (a *Adapter) Click(ctx context.Context, d bot.Dispatcher, account, chatID s
 	}
 	reply, err := d.Dispatch(ctx, ev)
 	if err != nil {
-		return nil, nil, refuse(http.StatusInternalServerError, "机器人处理操作时出错，请稍后再试", err)
+		return nil, nil, nil, refuse(http.StatusInternalServerError, "机器人处理操作时出错，请稍后再试", err)
 	}
 	switch {
 	case reply != nil && reply.Card != nil:
 		body, err := json.Marshal(reply.Card)
 		if err != nil {
-			return nil, nil, refuse(http.StatusInternalServerError, "更新卡片失败", err)
+			return nil, nil, nil, refuse(http.StatusInternalServerError, "更新卡片失败", err)
 		}
 		if m, err = a.store.UpdateSimCard(ctx, m.ID, body); err != nil {
-			return nil, nil, refuse(http.StatusInternalServerError, "更新卡片失败", err)
+			return nil, nil, nil, refuse(http.StatusInternalServerError, "更新卡片失败", err)
 		}
 		a.hub.notify()
 	case f != nil && (reply == nil || reply.ToastKind != "error"):
 		if m, err = a.store.MarkSimSubmitted(ctx, m.ID); err != nil {
-			return nil, nil, refuse(http.StatusInternalServerError, "更新卡片失败", err)
+			return nil, nil, nil, refuse(http.StatusInternalServerError, "更新卡片失败", err)
 		}
 		a.hub.notify()
 	}
-	return m, reply, nil
+	return dir, m, reply, nil
 }
