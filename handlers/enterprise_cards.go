@@ -309,8 +309,11 @@ func enterpriseSampleCards() []NamedCard {
 	ent := &store.Enterprise{Name: "三门峡顺达运输有限公司"}
 	office := &store.Person{Name: "卢旭明", Phone: "2817988"}
 	lead := &store.Person{Name: "王建国", Title: "市交通运输局副局长", Phone: "13800000002"}
+	withFiles := requestCardFrom(q, msgs, camp, "**三门峡顺达运输有限公司 张伟** 提出新诉求")
+	withEvidence(withFiles, []store.Evidence{{FileID: 52, Name: "年审材料清单.pdf", Size: 182 << 10, Sender: "张伟", At: at.Add(time.Minute)}}, 1, loc)
 	return []NamedCard{
 		{Name: "enterprise-request", Card: requestCardFrom(q, msgs, camp, "**三门峡顺达运输有限公司 张伟** 提出新诉求")},
+		{Name: "enterprise-request-evidence", Card: withFiles},
 		{Name: "enterprise-request-answered", Card: requestCardFrom(&answered, thread, camp, "")},
 		{Name: "enterprise-request-closed", Card: requestCardFrom(&closed, thread, camp, "")},
 		{Name: "enterprise-reply-form", Card: replyFormCard(q)},
