@@ -72,6 +72,13 @@ type Planner interface {
 	Plan(ctx context.Context, run *PlanRun) ([]Outgoing, error)
 }
 
+// Explainer is a Planner that can say, in Chinese, what an instant means
+// for a campaign's schedules (which reminders fall on its day, which moved
+// off it and to when). Tick says it before what ran.
+type Explainer interface {
+	Explain(ctx context.Context, st *store.Store, c *store.Campaign, at time.Time) ([]string, error)
+}
+
 // SchedulerConfig is what a Scheduler is built from.
 type SchedulerConfig struct {
 	Bot     *Bot
@@ -273,6 +280,10 @@ func (s *Scheduler) Run(ctx context.Context) {
 // simulator's clock panel; it does not need the lease (the run rows and keys
 // make it safe beside a running leader).
 func (s *Scheduler) Tick(ctx context.Context, now time.Time) (string, error) {
+	explained, err := s.explain(ctx, now)
+	if err != nil {
+		return "", err
+	}
 	res, err := s.RunDue(ctx, now)
 	if err != nil {
 		return "", err
@@ -291,7 +302,7 @@ func (s *Scheduler) Tick(ctx context.Context, now time.Time) (string, error) {
 			return "", err
 		}
 		if counts[store.DeliveryPending]+counts[store.DeliverySending] == 0 || time.Now().After(deadline) {
-			return tickSummary(res, counts), nil
+			return explained + "运行结果：" + tickSummary(res, counts), nil
 		}
 		select {
 		case <-ctx.Done():
@@ -299,6 +310,30 @@ func (s *Scheduler) Tick(ctx context.Context, now time.Time) (string, error) {
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
+}
+
+// explain returns the planner's explanation of now for every campaign,
+// one line each, ending in a newline; "" when the planner has none.
+func (s *Scheduler) explain(ctx context.Context, now time.Time) (string, error) {
+	ex, ok := s.planner.(Explainer)
+	if !ok {
+		return "", nil
+	}
+	camps, err := s.bot.store.Campaigns(ctx)
+	if err != nil {
+		return "", err
+	}
+	var b strings.Builder
+	for _, c := range camps {
+		lines, err := ex.Explain(ctx, s.bot.store, c, now)
+		if err != nil {
+			return "", fmt.Errorf("bot: explain %s: %w", c.Key, err)
+		}
+		for _, l := range lines {
+			b.WriteString(l + "\n")
+		}
+	}
+	return b.String(), nil
 }
 
 func tickSummary(res *TickResult, counts map[string]int) string {

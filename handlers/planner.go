@@ -99,6 +99,7 @@ type planEnv struct {
 	chats  map[int64][]*store.Chat
 	accs   map[int64][]store.Account
 	people map[int64]*store.Person
+	owed   map[int64][]reportPeriod // periods due before day each unit has not reported
 	out    []bot.Outgoing
 }
 
@@ -215,6 +216,10 @@ func (h *handler) planReminders(ctx context.Context, run *bot.PlanRun) ([]bot.Ou
 		if missingReports, err = run.Store.MissingReports(ctx, e.c.ID, periods); err != nil {
 			return nil, err
 		}
+		// Earlier periods still owed ride along on each reminder (补报).
+		if e.owed, err = owedByUnit(ctx, run.Store, e.c, "9999-99", e.day); err != nil {
+			return nil, err
+		}
 	}
 	ms, err := run.Store.Milestones(ctx, e.c.ID)
 	if err != nil {
@@ -298,11 +303,14 @@ func reportDuties(c *store.Campaign, day time.Time) []reportDuty {
 	cal := calendarOf(c)
 	var out []reportDuty
 	for i, p := range periods {
+		// Reminders count back from the due_day itself; the cards state the
+		// due day as period.go's rule has it (moved to a workday).
+		due := cal.onOrBeforeWorkday(dues[i])
 		if k, ok := offsetOn(cal, dues[i], c.Settings.MonthlyReport.RemindDaysBefore, day); ok {
-			out = append(out, reportDuty{period: p, due: dues[i], offset: k})
+			out = append(out, reportDuty{period: p, due: due, offset: k})
 		}
 		if cal.nextWorkday(dues[i]).Equal(day) {
-			out = append(out, reportDuty{period: p, due: dues[i], offset: -1, overdue: true})
+			out = append(out, reportDuty{period: p, due: due, offset: -1, overdue: true})
 		}
 	}
 	return out
@@ -341,7 +349,13 @@ func (e *planEnv) planReports(duties []reportDuty, missing []store.UnitPeriod) {
 				continue
 			}
 			key := fmt.Sprintf("monthly:%s:%s:T-%d", d.period, u.Key, d.offset)
-			c := reportReminderCard(u, e.personName(u.LiaisonID), d.period, d.due, e.day)
+			var owed []reportPeriod
+			for _, p := range e.owed[u.ID] {
+				if p.period < d.period {
+					owed = append(owed, p)
+				}
+			}
+			c := reportReminderCard(u, e.personName(u.LiaisonID), d.period, d.due, e.day, owed)
 			e.toUnitChats(u.ID, u.LiaisonID, key, subject, c)
 			e.toPerson(u.LiaisonID, key, subject, c)
 		}

@@ -20,7 +20,10 @@ func reportButton(u *store.Unit, period string) cards.Button {
 }
 
 // reportReminderCard asks a unit to submit a period's monthly report.
-func reportReminderCard(u *store.Unit, liaison, period string, due, day time.Time) *cards.Card {
+//
+// owed are the earlier periods the unit has not reported: each is offered
+// as a 补报 button beside the period's own.
+func reportReminderCard(u *store.Unit, liaison, period string, due, day time.Time, owed []reportPeriod) *cards.Card {
 	tone := cards.ToneWarning
 	if civil(due).Equal(civil(day)) {
 		tone = cards.ToneDanger
@@ -29,12 +32,14 @@ func reportReminderCard(u *store.Unit, liaison, period string, due, day time.Tim
 	if liaison != "" {
 		who = "请" + liaison
 	}
-	return &cards.Card{Title: "月报提醒 · " + periodLabel(period), Subtitle: u.Name, Tone: tone, Blocks: []cards.Block{
+	c := &cards.Card{Title: "月报提醒 · " + periodLabel(period), Subtitle: u.Name, Tone: tone, Blocks: []cards.Block{
 		cards.MD(fmt.Sprintf("**%s** 尚未报送 %s 阶段性工作进展情况及专项整治工作台账。\n截止时间：**%s**，%s。%s按时报送。",
 			u.Name, periodLabel(period), dateLabel(due), sentCountdown(due, day), who)),
 		cards.ButtonsBlock(reportButton(u, period)),
-		cards.NoteBlock("依据三交〔2023〕63号：每月23日前报送阶段性工作进展情况。"),
 	}}
+	c.Blocks = append(c.Blocks, owedBlocks(u, owed, day)...)
+	c.Blocks = append(c.Blocks, cards.NoteBlock("依据三交〔2023〕63号：每月23日前报送阶段性工作进展情况。"))
+	return c
 }
 
 // reportOverdueCard tells a unit's leader that its report is late.

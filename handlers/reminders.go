@@ -46,7 +46,9 @@ func reminderSampleCards() []NamedCard {
 	digest, _, _ := d.digestCard("每日摘要", "灵宝市分管领导", []*store.Unit{u}, false, &leader, prev)
 	office, _, _ := d.digestCard("全市每日摘要", "卢旭明", []*store.Unit{u}, true, nil, nil)
 	return []NamedCard{
-		{Name: "reminder-report", Card: reportReminderCard(u, "李阳", "2023-06", due, day)},
+		{Name: "reminder-report", Card: reportReminderCard(u, "李阳", "2023-06", due, day, nil)},
+		{Name: "reminder-report-owed", Card: reportReminderCard(u, "李阳", "2023-06", due, day,
+			[]reportPeriod{{period: "2023-05", due: due.AddDate(0, -1, 0)}})},
 		{Name: "reminder-report-overdue", Card: reportOverdueCard(u, "2023-06", due)},
 		{Name: "reminder-report-overdue-office", Card: reportOverdueOfficeCard("2023-06", due, []string{"灵宝市交通运输局", "卢氏县交通运输局"})},
 		{Name: "reminder-milestone", Card: milestoneReminderCard(m, u, "李阳", day, nil)},

@@ -111,15 +111,23 @@ func owedBlocks(u *store.Unit, owed []reportPeriod, day time.Time) []cards.Block
 		return nil
 	}
 	var btns []cards.Button
-	for _, p := range owed {
+	for i, p := range owed {
+		if i == owedButtons {
+			break
+		}
 		btns = append(btns, cards.Button{Text: owedLabel(p, day), Action: "report.form",
 			Params: map[string]string{"unit": u.Key, "period": p.period}})
 	}
-	return []cards.Block{
-		cards.MD(fmt.Sprintf("另有 **%d** 期月报尚未报送，请补报：", len(owed))),
-		cards.ButtonsBlock(btns...),
+	text := fmt.Sprintf("另有 **%d** 期月报尚未报送（%s），请补报：", len(owed), monthsLabel(owed))
+	if len(owed) > owedButtons {
+		text += fmt.Sprintf("\n其余请发送“补报 %s”这样的月份。", owed[owedButtons].label())
 	}
+	return []cards.Block{cards.MD(text), cards.ButtonsBlock(btns...)}
 }
+
+// owedButtons is how many 补报 buttons a card carries at most, leaving room
+// for its own on platforms that allow six.
+const owedButtons = 5
 
 // reportParams loads the action's unit and period.
 func reportParams(ctx context.Context, r *bot.Request) (*store.Unit, string, time.Time, error) {
