@@ -102,9 +102,9 @@ func owedLabel(p reportPeriod, day time.Time) string {
 }
 
 // typedPeriodRe is a period typed after 月报 or 补报: 2026-11, 2026/11,
-// 2026.11, 2026年11月, 11月; a button's own label may follow it in
+// 2026.11, 2026年11月, 11月, 8月份; a button's own label may follow it in
 // brackets (补报 2026年11月（逾期 10 天）).
-var typedPeriodRe = regexp.MustCompile(`^(?:(\d{4})\s*[-/.年]\s*(\d{1,2})\s*月?|(\d{1,2})\s*月)\s*(?:[（(][^）)]*[）)])?(?:\s+|$)`)
+var typedPeriodRe = regexp.MustCompile(`^(?:(\d{4})\s*[-/.年]\s*(\d{1,2})\s*(?:月份?)?|(\d{1,2})\s*月份?)\s*(?:[（(][^）)]*[）)])?(?:\s+|$)`)
 
 // parseTypedPeriod reads a period at the start of args. It returns the
 // period, the rest of args, and whether args starts with one; a period

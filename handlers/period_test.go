@@ -85,6 +85,8 @@ func TestParseTypedPeriod(t *testing.T) {
 		{in: "2026/9", period: "2026-09", ok: true},
 		{in: "2026年11月", period: "2026-11", ok: true},
 		{in: "11月", period: "2026-11", ok: true},
+		{in: "8月份", period: "2026-08", ok: true},
+		{in: "2026年10月份", period: "2026-10", ok: true},
 		{in: "1月 义马", period: "2027-01", rest: "义马", ok: true},
 		{in: "2026年11月（逾期 10 天）", period: "2026-11", ok: true},
 		{in: "2026-05", ok: true, refused: "2026年5月不是本次专项整治的报送期。本次专项整治的报送期为2026年8月至2027年1月。"},

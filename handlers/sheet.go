@@ -546,7 +546,7 @@ func sameItem(a, b *store.LedgerItem) bool {
 }
 
 // monthlyColumns are the monthly summary's columns.
-var monthlyColumns = []string{"序号", "单位", "问题总数", "已整改", "正在整改", "未整改", "逾期", "月报报送", "报送时间"}
+var monthlyColumns = []string{"序号", "单位", "问题总数", "已整改", "正在整改", "未整改", "逾期", "月报报送", "报送时间", "往期待补报"}
 
 // monthlyWorkbook builds the monthly summary of a period for the units
 // (every unit but the office when unitIDs is nil), with a total row; the
@@ -570,11 +570,16 @@ func monthlyWorkbook(ctx context.Context, st *store.Store, c *store.Campaign, pe
 	if err != nil {
 		return nil, err
 	}
+	// The periods before this one each unit still owes today (period.go).
+	owed, err := owedByUnit(ctx, st, c, period, day)
+	if err != nil {
+		return nil, err
+	}
 	f, err := newWorkbook(monthlySheet)
 	if err != nil {
 		return nil, err
 	}
-	if err := xlsxHeader(f, monthlySheet, monthlyColumns, map[string]float64{"B": 28, "H": 12, "I": 17}); err != nil {
+	if err := xlsxHeader(f, monthlySheet, monthlyColumns, map[string]float64{"B": 28, "H": 12, "I": 17, "J": 22}); err != nil {
 		return nil, err
 	}
 	var total store.UnitItemCounts
@@ -608,14 +613,14 @@ func monthlyWorkbook(ctx context.Context, st *store.Store, c *store.Campaign, pe
 				state = "逾期未报"
 			}
 		}
-		row := []any{n, u.Name, k.Closed + k.Open + k.NotStarted, k.Closed, k.Open, k.NotStarted, k.Overdue, state, when}
+		row := []any{n, u.Name, k.Closed + k.Open + k.NotStarted, k.Closed, k.Open, k.NotStarted, k.Overdue, state, when, monthsLabel(owed[u.ID])}
 		cell, _ := excelize.CoordinatesToCellName(1, n+1)
 		if err := f.SetSheetRow(monthlySheet, cell, &row); err != nil {
 			return nil, err
 		}
 	}
 	row := []any{"合计", fmt.Sprintf("%d 个单位", n), total.Closed + total.Open + total.NotStarted, total.Closed, total.Open,
-		total.NotStarted, total.Overdue, fmt.Sprintf("按时 %d / 逾期 %d / 未报 %d", onTime, late, missing), ""}
+		total.NotStarted, total.Overdue, fmt.Sprintf("按时 %d / 逾期 %d / 未报 %d", onTime, late, missing), "", ""}
 	cell, _ := excelize.CoordinatesToCellName(1, n+2)
 	if err := f.SetSheetRow(monthlySheet, cell, &row); err != nil {
 		return nil, err
