@@ -30,6 +30,7 @@ import (
 	"zhenggai/bot/sim"
 	"zhenggai/bot/wecom"
 	"zhenggai/handlers"
+	"zhenggai/handlers/dash"
 	"zhenggai/store"
 )
 
@@ -50,6 +51,7 @@ Usage:
   zhenggai evidence export -o DIR [--unit KEY] [--item NUMBER]
                                                   the items' files (佐证) in folders per unit and item, with manifest.csv
   zhenggai report monthly --period YYYY-MM -o FILE.xlsx
+  zhenggai dashboard link --person KEY            print a single-use 看板 login link for the person (10 minutes)
   zhenggai tick --now RFC3339                     run what the scheduler would run at that instant
   zhenggai audit verify [--anchor ID:HEX]... [--anchors FILE]
                                                   check the audit log's hash chain (and that it
@@ -101,7 +103,7 @@ func dispatch(ctx context.Context, args []string, getenv func(string) string, st
 		return nil
 	}
 	known := map[string]bool{"serve": true, "migrate": true, "campaign": true, "ledger": true, "clue": true, "milestone": true, "report": true,
-		"tick": true, "audit": true, "doctor": true, "demo": true, "evidence": true}
+		"tick": true, "audit": true, "doctor": true, "demo": true, "evidence": true, "dashboard": true}
 	if !known[cmd] {
 		return errUsage
 	}
@@ -147,6 +149,8 @@ func dispatch(ctx context.Context, args []string, getenv func(string) string, st
 		return a.report(ctx, rest)
 	case "demo":
 		return a.demo(ctx, rest)
+	case "dashboard":
+		return a.dashboard(ctx, rest)
 	}
 	return errUsage
 }
@@ -320,7 +324,7 @@ func (a *app) audit(ctx context.Context, args []string) error {
 // buildBot wires the router, the handlers and every configured adapter.
 func (a *app) buildBot(clock bot.Clock) (*bot.Bot, error) {
 	rt := bot.NewRouter()
-	handlers.Register(rt, handlers.Deps{Logger: a.log, Clock: clock})
+	handlers.Register(rt, handlers.Deps{Logger: a.log, Clock: clock, DashboardBase: a.dashboardBase()})
 	feishuRate, err := a.cfg.FeishuSendRateValue()
 	if err != nil {
 		return nil, err
@@ -429,6 +433,7 @@ func (a *app) serve(ctx context.Context) error {
 	}
 	b.Metrics().Registry.MustRegister(bot.NewQueueCollector(a.store, b.Clock(), a.log)) // queue alerts (deploy/README-operate.md)
 	srv := bot.NewServer(a.cfg.HTTPAddr, b)
+	dash.New(dash.Config{Store: a.store, Clock: b.Clock(), Logger: a.log, BaseURL: a.dashboardBase()}).Mount(srv.Mux())
 	ln, err := srv.Listen()
 	if err != nil {
 		return err
@@ -537,6 +542,37 @@ func (a *app) tick(ctx context.Context, args []string) error {
 		return err
 	}
 	fmt.Fprintln(a.stdout, summary)
+	return nil
+}
+
+// dashboardBase is the base of the 看板's login links: PUBLIC_BASE_URL, or
+// this machine's HTTP address when it is unset (the demo).
+func (a *app) dashboardBase() string {
+	if a.cfg.PublicBaseURL != "" {
+		return a.cfg.PublicBaseURL
+	}
+	addr := displayAddr(a.cfg.HTTPAddr)
+	if strings.HasPrefix(addr, ":") {
+		addr = "127.0.0.1" + addr
+	}
+	return "http://" + addr
+}
+
+// dashboard runs `dashboard link --person KEY`.
+func (a *app) dashboard(ctx context.Context, args []string) error {
+	if len(args) == 0 || args[0] != "link" {
+		return errUsage
+	}
+	fs := flag.NewFlagSet("dashboard link", flag.ContinueOnError)
+	person := fs.String("person", "", "person key")
+	if err := fs.Parse(args[1:]); err != nil || *person == "" || fs.NArg() > 0 {
+		return errUsage
+	}
+	link, expires, err := handlers.DashboardLinkFor(ctx, a.store, *person, a.dashboardBase(), time.Now())
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(a.stdout, "%s\n单次有效，%s 前使用\n", link, expires.Format("2006-01-02 15:04"))
 	return nil
 }
 

@@ -194,6 +194,8 @@ var azMatrix = []azRow{
 		note: "with no files of his own waiting, nobody attaches anything (TestFilesWithoutCaptionFindTheirItem walks the real case)"},
 	{name: "查看佐证", text: "查看佐证 %file", logged: true, mark: azText("已将“现场照片.jpg”发送到"), want: "YNYNYRB",
 		note: "an item's files: its unit's liaison and leaders, and the office (CanSeeFile)"},
+	{name: "看板", text: "看板", mark: azText("/dash/login?t="), want: "YYYYYRB",
+		note: "every person of a unit and the office gets a link to the 看板, which shows him what the chat would (access.go)"},
 	{name: "上一页", text: "上一页 灵宝", mark: azItemNumber, want: "YNYNYRB"},
 	{name: "下一页", text: "下一页 灵宝 第1页", mark: azItemNumber, want: "YNYNYRB"},
 
@@ -234,6 +236,7 @@ var azMatrix = []azRow{
 	{name: "milestone.form", params: azMilestone("lingbao"), mark: azText("所有执法案件均通过自助处理系统办理"), want: "YNYNYNB"},
 	{name: "milestone.submit", params: azMilestone("lingbao"), write: true, mark: azText("已标记完成"), want: "YNYNYNB",
 		form: cards.Values{"note": {"系统已全部启用"}}},
+	{name: "dashboard.link", params: func(*azWorld) map[string]string { return map[string]string{} }, mark: azText("/dash/login?t="), want: "YYYYYNB"},
 	{name: "digest.show", params: func(*azWorld) map[string]string { return map[string]string{} }, mark: azText(azLB), want: "YSYSYNB"},
 
 	// 督办单: the office issues and closes; only the unit's own people

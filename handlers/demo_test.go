@@ -43,5 +43,7 @@ func applyCampaignFile(t testing.TB, ctx context.Context, st *store.Store, path 
 // Thursday 2026-11-26 10:00 in Shanghai, inside the demo campaign's 深入查纠整改阶段.
 func newDemoHarness(t testing.TB, st *store.Store) *bottest.Harness {
 	t.Helper()
-	return bottest.NewHarness(t, st, at("2026-11-26", "10:00"), func(rt *bot.Router, c bot.Clock) { Register(rt, Deps{Clock: c}) })
+	return bottest.NewHarness(t, st, at("2026-11-26", "10:00"), func(rt *bot.Router, c bot.Clock) {
+		Register(rt, Deps{Clock: c, DashboardBase: "https://zg.example.cn"})
+	})
 }

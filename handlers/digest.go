@@ -272,6 +272,8 @@ func (d *digestData) digestCard(title, who string, units []*store.Unit, all bool
 		}
 		buttons = append(buttons, cards.Button{Text: "台账 · " + u.Name, Action: "ledger.show", Params: map[string]string{"unit": u.Key, "page": "1"}})
 	}
+	// The 看板 (dashboard.go): a login link in the 1:1 chat, where digests go.
+	buttons = append(buttons, cards.Button{Text: "看板", Action: "dashboard.link"})
 	if len(buttons) > 0 {
 		c.Blocks = append(c.Blocks, cards.ButtonsBlock(buttons...))
 	}

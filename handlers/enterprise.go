@@ -257,13 +257,9 @@ const msgNoRequestRight = "企业诉求仅限其联系领导、受转交人和�
 
 // canHandle reports whether the asker may read and answer q: its owner
 // (whoever it was transferred to), the enterprise's contact leader, or the
-// office.
+// office (CanSeeRequest, access.go).
 func canHandle(r *bot.Request, q *store.EnterpriseRequest) bool {
-	if r.Person == nil || r.Campaign == nil || q.CampaignID != r.Campaign.ID {
-		return false
-	}
-	p := r.Person.ID
-	return r.Roles.Office || q.OwnerID == p || (q.EnterpriseLeaderID != nil && *q.EnterpriseLeaderID == p)
+	return r.Person != nil && CanSeeRequest(viewerOf(r), r.Campaign, q)
 }
 
 // requestParam loads the request named by the action's "request" param,
@@ -289,7 +285,7 @@ func requestParam(ctx context.Context, r *bot.Request, lock bool) (*store.Enterp
 		return nil, err
 	}
 	if r.Contact != nil && r.Person == nil {
-		if q.EnterpriseID != r.Contact.EnterpriseID {
+		if !canSeeRequest(viewerOf(r), q) {
 			return nil, bot.Refuse("该诉求不属于贵企业。")
 		}
 		return q, nil

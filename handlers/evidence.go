@@ -25,19 +25,6 @@ import (
 // evidenceShown is how many files a card lists.
 const evidenceShown = 3
 
-// Viewer is who wants to see a file: a bureau person with his roles, or an
-// enterprise contact.
-type Viewer struct {
-	Person  *store.Person
-	Roles   store.Roles
-	Contact *store.Contact
-}
-
-// viewerOf is the asker of r.
-func viewerOf(r *bot.Request) Viewer {
-	return Viewer{Person: r.Person, Roles: r.Roles, Contact: r.Contact}
-}
-
 // CanSeeFile reports whether v may open the stored file: the office sees
 // every file; anyone else only a file on an item of a unit he is liaison,
 // leader or member of, or on a request of his enterprise (its contacts),
@@ -61,7 +48,7 @@ func CanSeeFile(ctx context.Context, st *store.Store, v Viewer, fileID int64) (b
 			if err != nil {
 				return false, err
 			}
-			if v.Roles.CanEdit(it.UnitID) {
+			if CanSeeUnit(v, it.UnitID) {
 				return true, nil
 			}
 		case h.RequestID != nil:
@@ -72,10 +59,7 @@ func CanSeeFile(ctx context.Context, st *store.Store, v Viewer, fileID int64) (b
 			if err != nil {
 				return false, err
 			}
-			if v.Contact != nil && v.Contact.EnterpriseID == q.EnterpriseID {
-				return true, nil
-			}
-			if v.Person != nil && (q.OwnerID == v.Person.ID || (q.EnterpriseLeaderID != nil && *q.EnterpriseLeaderID == v.Person.ID)) {
+			if canSeeRequest(v, q) {
 				return true, nil
 			}
 		}

@@ -3,7 +3,6 @@ package handlers
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strings"
 
 	"zhenggai/bot"
@@ -14,19 +13,8 @@ import (
 // unit; leaders and liaisons get their own units.
 
 // askerUnitIDs are the units whose files the asker may export: nil (all)
-// for the office.
-func askerUnitIDs(r *bot.Request) []int64 {
-	if r.Roles.Office {
-		return nil
-	}
-	var ids []int64
-	for _, id := range slices.Concat(r.Roles.Leads, r.Roles.Liaises, r.Roles.Member) {
-		if !slices.Contains(ids, id) {
-			ids = append(ids, id)
-		}
-	}
-	return ids
-}
+// for the office, none for a person of no unit (access.go).
+func askerUnitIDs(r *bot.Request) []int64 { return ViewerUnitIDs(viewerOf(r)) }
 
 // sendFile queues a file to the asker's 1:1 chat.
 func sendFile(ctx context.Context, r *bot.Request, name string, data []byte, subject string) error {

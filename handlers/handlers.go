@@ -16,6 +16,9 @@ import (
 type Deps struct {
 	Logger *slog.Logger
 	Clock  bot.Clock
+	// DashboardBase is the base URL of the 看板's login links
+	// (PUBLIC_BASE_URL); empty: 看板 says it is not configured.
+	DashboardBase string
 }
 
 // Register adds every command and card action to rt. It is the one list of
@@ -32,6 +35,8 @@ func Register(rt *bot.Router, d Deps) {
 	h.registerScores(rt)
 	h.registerClues(rt)
 	h.registerSummary(rt)
+	rt.Command(h.dashboardCommand, "看板")
+	rt.Action("dashboard.link", h.dashboardCommand)
 	h.registerWords(rt)
 	rt.Fallback(h.fallback)
 }
@@ -78,6 +83,9 @@ func (h *handler) help(ctx context.Context, r *bot.Request) (*bot.Reply, error) 
 			lines = append(lines, "**督办 问题编号 / 单位 [月份]**：签发督办单", "**考评 [月份] [单位]**：各单位月度考评得分及扣分明细")
 		}
 		lines = append(lines, "**摘要**：查看今日摘要")
+		if MayUseDashboard(r.Roles) {
+			lines = append(lines, "**看板**：获取看板登录链接（单聊发送，10 分钟内有效），在浏览器中查看各单位红黄绿灯、台账和趋势")
+		}
 		pairs, err := h.leadsEnterprises(ctx, r)
 		if err != nil {
 			return nil, err

@@ -114,7 +114,7 @@ func paramUnit(ctx context.Context, r *bot.Request) (*store.Unit, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !r.Roles.CanEdit(u.ID) {
+	if !CanSeeUnit(viewerOf(r), u.ID) {
 		return nil, bot.Refuse(msgNoUnitRight, u.Name)
 	}
 	return u, nil
@@ -149,7 +149,7 @@ func askerUnit(ctx context.Context, r *bot.Request, args string) (u *store.Unit,
 		}
 		for _, x := range units {
 			if x.Key == name || x.Name == name || x.Code == strings.ToUpper(name) || strings.Contains(x.Name, name) {
-				if !r.Roles.CanEdit(x.ID) {
+				if !CanSeeUnit(viewerOf(r), x.ID) {
 					return nil, nil, bot.Refuse(msgNoUnitRight, x.Name)
 				}
 				return x, nil, nil
@@ -162,7 +162,7 @@ func askerUnit(ctx context.Context, r *bot.Request, args string) (u *store.Unit,
 		if err != nil {
 			return nil, nil, err
 		}
-		if !r.Roles.CanEdit(x.ID) {
+		if !CanSeeUnit(viewerOf(r), x.ID) {
 			return nil, nil, bot.Refuse(msgNoUnitRight, x.Name)
 		}
 		return x, nil, nil
@@ -406,7 +406,7 @@ func paramItem(ctx context.Context, r *bot.Request, lock bool) (*store.LedgerIte
 	if err != nil {
 		return nil, nil, err
 	}
-	if !r.Roles.CanEdit(u.ID) {
+	if !CanSeeItem(viewerOf(r), r.Campaign, it) {
 		return nil, nil, bot.Refuse(msgNoUnitRight, u.Name)
 	}
 	return it, u, nil

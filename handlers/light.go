@@ -195,7 +195,6 @@ func reportStateOf(c *store.Campaign, reported map[string]bool, day time.Time) r
 
 // unit returns a unit's light: its worst open item, and its reports.
 func (lr lightRule) unit(items []*store.LedgerItem, rs reportState, day time.Time, loc *time.Location) LightReason {
-	out := LightReason{Light: LightGreen, Reason: "按期推进"}
 	var red, yellow int
 	for _, it := range items {
 		switch lr.item(it, day, loc).Light {
@@ -205,6 +204,14 @@ func (lr lightRule) unit(items []*store.LedgerItem, rs reportState, day time.Tim
 			yellow++
 		}
 	}
+	return lr.unitOf(red, yellow, rs, day)
+}
+
+// unitOf is a unit's light from the number of its red and yellow open
+// items and its reports: unit's rule, for callers that count the items'
+// lights in SQL (DashLightCuts).
+func (lr lightRule) unitOf(red, yellow int, rs reportState, day time.Time) LightReason {
+	out := LightReason{Light: LightGreen, Reason: "按期推进"}
 	switch {
 	case len(rs.owed) > 0:
 		out = LightReason{Light: LightRed, Reason: periodLabel(rs.owed[0]) + "月报未报送"}
@@ -257,4 +264,23 @@ func campaignLight(units []LightReason) LightReason {
 		out = LightReason{Light: LightYellow, Reason: fmt.Sprintf("黄灯单位 %d 个", yellow)}
 	}
 	return out
+}
+
+// cuts returns the dates item's rule compares with on day, for counting
+// lights in SQL (store.DashLightCuts): red when due before day, yellow
+// when due on or before the N-th workday after day, or (not waiting for
+// 销号) when the last progress day is before the M-th workday counted
+// back from day, inclusive (then M workdays passed since).
+func (lr lightRule) cuts(day time.Time, loc *time.Location) store.DashLightCuts {
+	stall := day
+	for n, i := 0, 0; i < 3700; i++ {
+		if lr.cal.isWorkday(stall) {
+			n++
+			if n >= lr.stallWorkdays {
+				break
+			}
+		}
+		stall = stall.AddDate(0, 0, -1)
+	}
+	return store.DashLightCuts{Day: day, Soon: lr.cal.addWorkdays(day, lr.soonWorkdays), Stall: stall, TZ: loc.String()}
 }

@@ -33,6 +33,7 @@ var synonyms = map[string]string{
 	"使用帮助": "帮助", "帮忙": "帮助",
 	"查看联系人": "联系人", "联系领导": "联系人",
 	"查看诉求": "诉求", "企业诉求": "诉求", "查看并答复": "诉求",
+	"驾驶舱": "看板", "打开看板": "看板", "看板链接": "看板", "登录看板": "看板",
 	"考核": "考评", "评分": "考评", "月度考评": "考评", "考评得分": "考评", "查看考评": "考评",
 }
 
@@ -74,6 +75,7 @@ var commandActions = map[string][]string{
 	"发送通报":   {"bulletin.send"},
 	"选择通报单位": {"bulletin.pick.form"},
 	"考评":     {"score.show", "score.unit"},
+	"看板":     {"dashboard.link"},
 	"上一页":    {"ledger.show"},
 	"下一页":    {"ledger.show"},
 }
