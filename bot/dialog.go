@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"strconv"
 	"strings"
 
@@ -94,6 +95,16 @@ func (b *Bot) continueDialog(ctx context.Context, r *Request) (*Reply, bool, err
 		return nil, true, r.Store.DeleteDialog(ctx, d.ID)
 	}
 	ff := &st.form.Fields[d.Step]
+	if text == "" && len(ev.Files) > 0 {
+		// Files during a dialog are not its answer: handlers file them
+		// under what the form is about, and the question stands.
+		r.Dialog = &OpenDialog{Action: st.form.Submit.Action, Params: maps.Clone(st.params),
+			Question: question(ff, d.Step+1, len(st.form.Fields)), d: d, state: st}
+		if r.Dialog.Params == nil {
+			r.Dialog.Params = map[string]string{}
+		}
+		return nil, false, nil
+	}
 	vals, msg := parseAnswer(ff, text)
 	if msg != "" {
 		return &Reply{Text: msg + "\n\n" + question(ff, d.Step+1, len(st.form.Fields))}, true, nil

@@ -30,9 +30,47 @@ type Request struct {
 	// chats the bot has not seen before.
 	Chat *store.Chat
 	Now  time.Time
+	// Dialog is the dialog open in the sender's chat when a message that
+	// is only files arrives during it; nil otherwise. The dialog keeps
+	// waiting for its answer; handlers file the files under what its form
+	// is about and may change its params (SetDialogParam).
+	Dialog *OpenDialog
 
 	bot *Bot
 	out []Outgoing
+}
+
+// OpenDialog is a dialog (a form asked field by field) waiting for its
+// next answer.
+type OpenDialog struct {
+	// Action and Params are the form's submit button's.
+	Action string
+	Params map[string]string
+	// Question is the question still waiting, to ask again after
+	// answering the files.
+	Question string
+
+	d     *store.Dialog
+	state dialogState
+}
+
+// SetDialogParam sets a param of the open dialog's submit, so that the
+// form's submit carries it (the files' pending set, an item's new version
+// after the files were attached to it).
+func (r *Request) SetDialogParam(ctx context.Context, key, value string) error {
+	od := r.Dialog
+	if od == nil {
+		return nil
+	}
+	if od.state.params == nil {
+		od.state.params = map[string]string{}
+	}
+	od.state.params[key] = value
+	od.Params[key] = value
+	if err := od.state.encode(od.d); err != nil {
+		return err
+	}
+	return r.Store.SaveDialog(ctx, od.d)
 }
 
 // Outgoing is a message queued for delivery after the transaction commits.

@@ -72,6 +72,11 @@ func (h *handler) filesWithoutCaption(ctx context.Context, r *bot.Request) (*bot
 	default:
 		return nil, true, err
 	}
+	if r.Dialog != nil {
+		if reply, ok, err := h.filesIntoDialog(ctx, r, p); ok || err != nil {
+			return reply, true, err
+		}
+	}
 	items, err := r.Store.OpenItemsTouched(ctx, r.Campaign.ID, units, pendingChoices)
 	if err != nil {
 		return nil, true, err
@@ -224,4 +229,41 @@ func (h *handler) evidenceCommand(ctx context.Context, r *bot.Request) (*bot.Rep
 		return reply, err
 	}
 	return &bot.Reply{Text: reply.Toast + "。", Card: reply.Card, Subject: reply.Subject}, nil
+}
+
+// filesIntoDialog files p, the files of a message sent while a dialog (a
+// form asked field by field, on WeCom and DingTalk) is open, under what the
+// dialog is about: an item's progress, 销号 or 延期 form attaches them to
+// the item at once; a 新增问题 form carries them to the item it makes. The
+// dialog's question is asked again. ok is false for any other dialog (the
+// files are then asked about as when no dialog is open).
+func (h *handler) filesIntoDialog(ctx context.Context, r *bot.Request, p *store.PendingEvidence) (*bot.Reply, bool, error) {
+	od := r.Dialog
+	pid := strconv.FormatInt(p.ID, 10)
+	again := "\n\n" + od.Question
+	switch {
+	case od.Params["item"] != "":
+		reply, err := asAction(ctx, r, "evidence.attach", map[string]string{"item": od.Params["item"], "pending": pid}, h.evidenceAttach)
+		if err != nil || reply == nil {
+			return reply, true, err
+		}
+		// The item's version moved: the form's submit must not read as
+		// a stale card.
+		if id, err := strconv.ParseInt(od.Params["item"], 10, 64); err == nil && od.Params["v"] != "" {
+			it, err := r.Store.LedgerItemByID(ctx, id)
+			if err != nil {
+				return nil, true, err
+			}
+			if err := r.SetDialogParam(ctx, "v", strconv.Itoa(it.Version)); err != nil {
+				return nil, true, err
+			}
+		}
+		return &bot.Reply{Text: reply.Text + "。" + again}, true, nil
+	case od.Action == "item.new.submit":
+		if err := r.SetDialogParam(ctx, "evidence", pid); err != nil {
+			return nil, true, err
+		}
+		return bot.TextReply("已收到附件：%s，将在登记新问题时一并记为佐证。%s", strings.Join(p.Names, "、"), again), true, nil
+	}
+	return nil, false, nil
 }
