@@ -67,6 +67,9 @@ func CanSeeFile(ctx context.Context, st *store.Store, v Viewer, fileID int64) (b
 	return false, nil
 }
 
+// SizeLabel is sizeLabel, for the dashboard's pages.
+func SizeLabel(n int) string { return sizeLabel(n) }
+
 // sizeLabel is a file size for people: 245 KB, 3.2 MB.
 func sizeLabel(n int) string {
 	switch {

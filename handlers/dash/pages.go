@@ -22,6 +22,7 @@ var assets embed.FS
 var pages = template.Must(template.New("").Funcs(template.FuncMap{
 	"lightClass": lightClass,
 	"trim":       trim,
+	"size":       handlers.SizeLabel,
 	"query":      func(v url.Values) template.URL { return template.URL("?" + v.Encode()) }, //nolint:gosec // Encode escapes
 }).ParseFS(assets, "templates/*.html"))
 
