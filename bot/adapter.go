@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"time"
 
+	"zhenggai/bot/ratelimit"
 	"zhenggai/cards"
 )
 
@@ -60,6 +61,13 @@ type CardUpdater interface {
 // FileSender is an adapter that can send a file.
 type FileSender interface {
 	SendFile(ctx context.Context, to Target, f *File) (MessageRef, error)
+}
+
+// SendLimiter is an adapter whose platform limits how fast the app may
+// send. The delivery worker applies its rules once, before each send
+// (bot/ratelimit); Config.SendRates may replace the App rule.
+type SendLimiter interface {
+	SendLimits() []ratelimit.Rule
 }
 
 // FormLimiter is an adapter whose cards have limits or no text inputs.

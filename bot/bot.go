@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"zhenggai/bot/ratelimit"
 	"zhenggai/store"
 )
 
@@ -25,9 +26,10 @@ type Config struct {
 	// DialogTTL is how long a dialog waits for its next answer; default 30
 	// minutes.
 	DialogTTL time.Duration
-	// SendRates overrides a platform's app-wide send limit, in requests a
-	// second (Feishu: 50 by default); 0 removes it, for a platform that
-	// has none (a local fake). Per-recipient limits always apply.
+	// SendRates overrides the app-wide send limit its adapter declares
+	// (SendLimiter), in requests a second (Feishu: 50 by default); 0
+	// removes it, for a platform that has none (a local fake).
+	// Per-recipient limits always apply.
 	SendRates map[Platform]int
 	// FileMaxBytes is the largest inbound file kept (FILE_MAX_MB); 0 means
 	// DefaultFileMax.
@@ -46,7 +48,8 @@ type Bot struct {
 	adapters  map[Platform]Adapter
 	order     []Platform
 	wake      chan struct{}
-	limits    rateLimits
+	limits    *ratelimit.Set
+	sendRates map[Platform]int
 	fileMax   int64
 }
 
@@ -68,12 +71,11 @@ func New(cfg Config) (*Bot, error) {
 		adapters:  map[Platform]Adapter{},
 		wake:      make(chan struct{}, 1),
 		fileMax:   cmp.Or(cfg.FileMaxBytes, DefaultFileMax),
+		limits:    ratelimit.New(maxLimitWait),
+		sendRates: cfg.SendRates,
 	}
 	if b.clock == nil {
 		b.clock = SystemClock{}
-	}
-	if cfg.SendRates != nil {
-		b.limits.platform = platformRates(cfg.SendRates)
 	}
 	if b.metrics == nil {
 		b.metrics = NewMetrics(nil)
@@ -83,12 +85,15 @@ func New(cfg Config) (*Bot, error) {
 }
 
 // AddAdapter enables a platform. The order of calls is the order in which a
-// person's accounts are tried when the bot writes to them unprompted.
+// person's accounts are tried when the bot writes to them unprompted. The
+// adapter's send limits (SendLimiter) replace the platform's earlier ones.
 func (b *Bot) AddAdapter(a Adapter) {
-	if _, ok := b.adapters[a.Platform()]; !ok {
-		b.order = append(b.order, a.Platform())
+	p := a.Platform()
+	if _, ok := b.adapters[p]; !ok {
+		b.order = append(b.order, p)
 	}
-	b.adapters[a.Platform()] = a
+	b.adapters[p] = a
+	b.limits.Declare(string(p), b.sendLimits(a)...)
 }
 
 // Adapter returns the adapter of a platform, or nil.

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"sync"
 	"time"
 
@@ -173,7 +174,11 @@ func (b *Bot) deliver(ctx context.Context, d *store.Delivery) error {
 		}
 		m.File.Content, m.File.MIME = sf.Content, cmp.Or(m.File.MIME, sf.MIME)
 	}
-	if ok, later, err := b.waitTurn(ctx, to); err != nil {
+	var update string
+	if m.Update != nil {
+		update = m.Update.MessageID
+	}
+	if ok, later, err := b.waitTurn(ctx, to, update); err != nil {
 		return err
 	} else if !ok {
 		return b.store.RetryDelivery(ctx, d.ID, "waiting for the send rate limit", b.clock.Now().Add(later))
@@ -258,3 +263,7 @@ func ParseMessageRef(d *store.Delivery) MessageRef {
 	}
 	return ref
 }
+
+// idempotencyKey is the key a platform that has one (Feishu's uuid, ≤ 50
+// characters) uses to drop a repeated send of the same delivery.
+func idempotencyKey(deliveryID int64) string { return "zg-" + strconv.FormatInt(deliveryID, 10) }

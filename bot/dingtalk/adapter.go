@@ -76,11 +76,9 @@ type Options struct {
 	Clock bot.Clock
 	// Metrics count rejected callbacks when the dispatcher has none.
 	Metrics *bot.Metrics
-	// QPS limits API calls of the app (default 20 a second).
-	// PerRecipientPerMinute, when set, limits messages to one chat or user
-	// here too; by default only the outbox's limit (DESIGN 5) applies.
-	QPS                   float64
-	PerRecipientPerMinute int
+	// QPS limits API calls of the app (default 20 a second); the limits
+	// on sends to one chat or user are SendLimits.
+	QPS float64
 	// ReconnectMin and ReconnectMax bound the Stream reconnect backoff
 	// (default 1 s and 60 s); ProbeInterval is how often a live connection
 	// is checked (default 10 s); KeepAlive the idle time before a ping
@@ -106,12 +104,11 @@ type Options struct {
 // (outTrackId, user, action, content) for card callbacks. A 1:1 chat has
 // no chat id: replies go to the sender by user id.
 type Adapter struct {
-	opts       Options
-	log        *slog.Logger
-	clock      bot.Clock
-	api        *client
-	recipients *recipientLimiter
-	stream     streamState
+	opts   Options
+	log    *slog.Logger
+	clock  bot.Clock
+	api    *client
+	stream streamState
 
 	routeMu    sync.Mutex
 	routeReady bool
@@ -132,6 +129,7 @@ var (
 	_ bot.Doctor          = (*Adapter)(nil)
 	_ bot.Addresser       = (*Adapter)(nil)
 	_ bot.FanOuter        = (*Adapter)(nil)
+	_ bot.SendLimiter     = (*Adapter)(nil)
 )
 
 // New returns a DingTalk adapter.
@@ -172,10 +170,9 @@ func New(opts Options) (*Adapter, error) {
 	}
 	sdkLoggerOnce.Do(func() { logger.SetLogger(quietSDKLogger{}) })
 	a := &Adapter{
-		opts:       opts,
-		log:        cmp.Or(opts.Logger, slog.Default()).With(slog.String("platform", string(bot.DingTalk))),
-		clock:      opts.Clock,
-		recipients: newRecipientLimiter(opts.PerRecipientPerMinute),
+		opts:  opts,
+		log:   cmp.Or(opts.Logger, slog.Default()).With(slog.String("platform", string(bot.DingTalk))),
+		clock: opts.Clock,
 	}
 	if a.clock == nil {
 		a.clock = bot.SystemClock{}
@@ -183,7 +180,7 @@ func New(opts Options) (*Adapter, error) {
 	a.api = &client{
 		http: hc, baseURL: opts.BaseURL, oapiBaseURL: opts.OAPIBaseURL,
 		appKey: opts.ClientID, appSecret: opts.ClientSecret, clock: a.clock,
-		limit: newLimiter(opts.QPS, 0),
+		limit: newAPILimiter(opts.QPS),
 	}
 	return a, nil
 }
@@ -216,9 +213,6 @@ func (a *Adapter) Send(ctx context.Context, to bot.Target, m *bot.Message) (bot.
 	if m.Card == nil && m.Text == "" {
 		return bot.MessageRef{}, fmt.Errorf("dingtalk: empty message: %w", bot.ErrPermanent)
 	}
-	if err := a.recipients.take(targetKey(to)); err != nil {
-		return bot.MessageRef{}, err
-	}
 	if m.Card == nil {
 		return a.sendRobot(ctx, to, "sampleText", map[string]string{"content": m.Text})
 	}
@@ -234,9 +228,6 @@ func (a *Adapter) Send(ctx context.Context, to bot.Target, m *bot.Message) (bot.
 // SendFile uploads f and sends it as a file message.
 func (a *Adapter) SendFile(ctx context.Context, to bot.Target, f *bot.File) (bot.MessageRef, error) {
 	if err := checkTarget(to); err != nil {
-		return bot.MessageRef{}, err
-	}
-	if err := a.recipients.take(targetKey(to)); err != nil {
 		return bot.MessageRef{}, err
 	}
 	id, err := a.api.uploadMedia(ctx, f)

@@ -14,6 +14,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/time/rate"
+
 	"zhenggai/bot"
 )
 
@@ -27,7 +29,7 @@ type client struct {
 	appKey      string
 	appSecret   string
 	clock       bot.Clock
-	limit       *limiter
+	limit       *rate.Limiter
 
 	mu      sync.Mutex
 	token   string
@@ -101,7 +103,7 @@ func (c *client) forgetToken(tok string) {
 // fresh token when the API says the token is invalid, and maps errors:
 // throttling to *bot.RateLimitedError, other 4xx to bot.ErrPermanent.
 func (c *client) call(ctx context.Context, method, path string, in, out any) error {
-	if err := c.limit.wait(ctx); err != nil {
+	if err := c.limit.Wait(ctx); err != nil {
 		return err
 	}
 	for attempt := 0; ; attempt++ {
@@ -191,7 +193,7 @@ func (c *client) do(req *http.Request, out any) error {
 // uploadMedia uploads a file through the oapi media API and returns its
 // media id.
 func (c *client) uploadMedia(ctx context.Context, f *bot.File) (string, error) {
-	if err := c.limit.wait(ctx); err != nil {
+	if err := c.limit.Wait(ctx); err != nil {
 		return "", err
 	}
 	for attempt := 0; ; attempt++ {

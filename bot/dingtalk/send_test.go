@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"zhenggai/bot"
+	"zhenggai/bot/ratelimit"
 	"zhenggai/cards"
 )
 
@@ -288,29 +289,27 @@ func TestSendFile(t *testing.T) {
 	}
 }
 
-func TestRecipientRateLimit(t *testing.T) {
+// TestSendLimits: the adapter declares 20 messages a minute to one chat and
+// to one user, which the delivery worker applies; another recipient is not
+// held up.
+func TestSendLimits(t *testing.T) {
 	t.Parallel()
-	f := newFake(t)
-	a := newTestAdapter(t, f, func(o *Options) { o.PerRecipientPerMinute = 2 })
+	a := newTestAdapter(t, newFake(t), nil)
+	s := ratelimit.New(3 * time.Second)
+	s.Declare("dingtalk", a.SendLimits()...)
 	now := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
-	a.recipients.now = func() time.Time { return now }
-	to := bot.Target{Platform: bot.DingTalk, ChatID: "cidGroupLingbao=="}
-	for i := range 2 {
-		if _, err := a.Send(ctx, to, &bot.Message{Text: "x"}); err != nil {
-			t.Fatalf("send %d: %v", i, err)
+	for _, to := range []ratelimit.Send{{Platform: "dingtalk", Chat: "cidGroupLingbao=="}, {Platform: "dingtalk", User: "0420li"}} {
+		for i := range 20 {
+			if w := s.Reserve(to, now); w != 0 {
+				t.Fatalf("%+v: send %d waits %v", to, i, w)
+			}
+		}
+		if w := s.Reserve(to, now); w != 3*time.Second {
+			t.Errorf("%+v: 21st send in a minute waits %v, want 3s", to, w)
 		}
 	}
-	_, err := a.Send(ctx, to, &bot.Message{Text: "x"})
-	var rl *bot.RateLimitedError
-	if !errors.As(err, &rl) || rl.RetryAfter != time.Minute {
-		t.Fatalf("third send in a minute: %v", err)
-	}
-	if _, err := a.Send(ctx, a.DirectTarget("0420li"), &bot.Message{Text: "x"}); err != nil {
-		t.Errorf("another recipient is not held up: %v", err)
-	}
-	now = now.Add(61 * time.Second)
-	if _, err := a.Send(ctx, to, &bot.Message{Text: "x"}); err != nil {
-		t.Errorf("after a minute: %v", err)
+	if w := s.Reserve(ratelimit.Send{Platform: "dingtalk", Chat: "cidOther=="}, now); w != 0 {
+		t.Errorf("another chat waits %v", w)
 	}
 }
 

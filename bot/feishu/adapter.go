@@ -51,7 +51,8 @@ type Options struct {
 	// TimestampWindow is how far a webhook's timestamp may be from now;
 	// default 5 minutes.
 	TimestampWindow time.Duration
-	// PerTargetQPS limits sends to one chat or one user; default 5.
+	// PerTargetQPS limits sends to one chat, to one user and updates of
+	// one message (SendLimits); default 5.
 	PerTargetQPS int
 	// CardAnswerBudget bounds the handling of a card callback, which
 	// Feishu wants answered within 3 s; default 2.5 s.
@@ -72,7 +73,6 @@ type Adapter struct {
 	log     *slog.Logger
 	clock   bot.Clock
 	api     *client
-	targets *targetLimiter
 	replays *replayCache
 	conn    connState
 
@@ -93,6 +93,7 @@ var (
 	_ bot.HealthReporter  = (*Adapter)(nil)
 	_ bot.Doctor          = (*Adapter)(nil)
 	_ bot.Addresser       = (*Adapter)(nil)
+	_ bot.SendLimiter     = (*Adapter)(nil)
 )
 
 // New returns a Feishu adapter.
@@ -123,7 +124,6 @@ func New(opts Options) (*Adapter, error) {
 		opts:      opts,
 		log:       cmp.Or(opts.Logger, slog.Default()).With(slog.String("platform", string(bot.Feishu))),
 		clock:     opts.Clock,
-		targets:   newTargetLimiter(opts.PerTargetQPS),
 		replays:   newReplayCache(),
 		botOpenID: opts.BotOpenID,
 		chatKinds: map[string]bot.ChatKind{},

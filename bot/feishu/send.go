@@ -80,9 +80,6 @@ func (a *Adapter) send(ctx context.Context, to bot.Target, msgType, content, rep
 		idType, id = "open_id", to.UserID
 	}
 	uuid := sendUUID(key, id, msgType, content, replyTo)
-	if err := a.targets.take(ctx, targetKey(to)); err != nil {
-		return bot.MessageRef{}, err
-	}
 	var out sentMessage
 	var err error
 	if replyTo != "" {
@@ -138,9 +135,6 @@ func (a *Adapter) UpdateCard(ctx context.Context, ref bot.MessageRef, c *cards.C
 		return fmt.Errorf("feishu: render card: %w: %w", bot.ErrPermanent, err)
 	}
 	if ref.MessageID != "" {
-		if err := a.targets.take(ctx, "message:"+ref.MessageID); err != nil {
-			return err
-		}
 		return a.api.call(ctx, http.MethodPatch, "/open-apis/im/v1/messages/"+url.PathEscape(ref.MessageID), nil,
 			map[string]string{"content": string(data)}, nil)
 	}

@@ -1,8 +1,8 @@
 package feishu
 
 import (
-	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"zhenggai/bot"
+	"zhenggai/bot/ratelimit"
 	"zhenggai/cards"
 )
 
@@ -160,34 +161,29 @@ func TestUpdateCardAndFile(t *testing.T) {
 	}
 }
 
-func TestTargetLimiter(t *testing.T) {
+// TestSendLimits: the adapter declares 5 QPS per chat, per user and per
+// message and 50 a second for the app, which the delivery worker applies.
+func TestSendLimits(t *testing.T) {
+	f := newFake(t)
+	a := newAdapter(t, f, nil, nil)
+	s := ratelimit.New(3 * time.Second)
+	s.Declare("feishu", a.SendLimits()...)
 	now := time.Unix(1000, 0)
-	var slept []time.Duration
-	l := newTargetLimiter(5)
-	l.now = func() time.Time { return now }
-	l.sleep = func(_ context.Context, d time.Duration) error { slept = append(slept, d); return nil }
-	for range 5 {
-		if err := l.take(ctx, "chat:a"); err != nil {
-			t.Fatal(err)
+	for _, to := range []ratelimit.Send{{Platform: "feishu", Chat: "oc_a"}, {Platform: "feishu", User: "ou_a"}, {Platform: "feishu", Chat: "oc_b", Message: "om_a"}} {
+		for i := range 5 {
+			if w := s.Reserve(to, now); w != 0 {
+				t.Fatalf("%+v: send %d waits %v", to, i, w)
+			}
+		}
+		if w := s.Reserve(to, now); w != 200*time.Millisecond {
+			t.Errorf("%+v: 6th send in a second waits %v", to, w)
 		}
 	}
-	if len(slept) != 0 {
-		t.Fatalf("slept %v within the limit", slept)
+	n := 0
+	for ; s.Reserve(ratelimit.Send{Platform: "feishu", User: fmt.Sprint("ou_", n)}, now.Add(time.Minute)) == 0; n++ {
 	}
-	now = now.Add(200 * time.Millisecond)
-	if err := l.take(ctx, "chat:a"); err != nil || len(slept) != 1 || slept[0] != 800*time.Millisecond {
-		t.Fatalf("6th send: %v slept %v", err, slept)
-	}
-	if err := l.take(ctx, "chat:b"); err != nil || len(slept) != 1 {
-		t.Fatalf("another chat waited: %v", slept)
-	}
-	// Far over the limit: the worker is told to come back.
-	for range 10 {
-		_ = l.take(ctx, "chat:a")
-	}
-	var rl *bot.RateLimitedError
-	if err := l.take(ctx, "chat:a"); !errors.As(err, &rl) {
-		t.Fatalf("got %v", err)
+	if n != 50 {
+		t.Errorf("%d sends to distinct users at once, want the app's 50", n)
 	}
 }
 

@@ -82,6 +82,7 @@ var (
 	_ bot.Doctor          = (*Adapter)(nil)
 	_ bot.FanOuter        = (*Adapter)(nil)
 	_ bot.Addresser       = (*Adapter)(nil)
+	_ bot.SendLimiter     = (*Adapter)(nil)
 )
 
 // New builds the adapter and its 微信客服 side from cfg.

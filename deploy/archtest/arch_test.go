@@ -28,7 +28,7 @@ func allowed(pkg, imp string) bool {
 		return false
 	case strings.HasPrefix(pkg, "store/"):
 		return is("store")
-	case pkg == "bot/config":
+	case pkg == "bot/config", pkg == "bot/ratelimit":
 		return false
 	case pkg == "bot/bottest":
 		return is("bot") && !is("bot/feishu") && !is("bot/wecom") && !is("bot/dingtalk") && !is("bot/sim") || is("cards") || is("store")
@@ -47,7 +47,7 @@ func allowed(pkg, imp string) bool {
 		}
 		return is("bot") || is("cards") || is("store")
 	case pkg == "bot":
-		return is("cards") || is("store")
+		return is("cards") || is("store") || is("bot/ratelimit")
 	case strings.HasPrefix(pkg, "handlers"):
 		return (is("bot") && !is("bot/feishu") && !is("bot/wecom") && !is("bot/dingtalk") && !is("bot/sim")) || is("cards") || is("store") || is("handlers")
 	case strings.HasPrefix(pkg, "deploy/"):
