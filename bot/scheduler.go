@@ -9,7 +9,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -77,6 +79,8 @@ type Planner interface {
 // off it and to when). Tick says it before what ran.
 type Explainer interface {
 	Explain(ctx context.Context, st *store.Store, c *store.Campaign, at time.Time) ([]string, error)
+	// ScheduleLabel names a schedule for people (提醒, 每日摘要).
+	ScheduleLabel(name string) string
 }
 
 // SchedulerConfig is what a Scheduler is built from.
@@ -131,6 +135,8 @@ type TickResult struct {
 	Skipped []string
 	// DeliveryIDs are the deliveries the plans queued.
 	DeliveryIDs []int64
+	// Queued counts the deliveries queued by schedule name.
+	Queued map[string]int
 }
 
 // RunDue plans, for every campaign, each schedule's latest occurrence at or
@@ -208,6 +214,12 @@ func (s *Scheduler) runOccurrence(ctx context.Context, c *store.Campaign, name s
 	default:
 		res.Ran = append(res.Ran, label)
 		res.DeliveryIDs = append(res.DeliveryIDs, ids...)
+		if len(ids) > 0 {
+			if res.Queued == nil {
+				res.Queued = map[string]int{}
+			}
+			res.Queued[name] += len(ids)
+		}
 		level := slog.LevelDebug
 		if len(ids) > 0 {
 			level = slog.LevelInfo
@@ -302,7 +314,7 @@ func (s *Scheduler) Tick(ctx context.Context, now time.Time) (string, error) {
 			return "", err
 		}
 		if counts[store.DeliveryPending]+counts[store.DeliverySending] == 0 || time.Now().After(deadline) {
-			return explained + "运行结果：" + tickSummary(res, counts), nil
+			return explained + "运行结果：" + tickSummary(res, counts) + s.queuedBy(res), nil
 		}
 		select {
 		case <-ctx.Done():
@@ -310,6 +322,22 @@ func (s *Scheduler) Tick(ctx context.Context, now time.Time) (string, error) {
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
+}
+
+// queuedBy says what each schedule queued, in the planner's words:
+// （提醒 17 条、企业诉求 4 条）; "" without an Explainer or when one
+// schedule alone queued.
+func (s *Scheduler) queuedBy(res *TickResult) string {
+	ex, ok := s.planner.(Explainer)
+	if !ok || len(res.Queued) < 2 {
+		return ""
+	}
+	names := slices.Sorted(maps.Keys(res.Queued))
+	parts := make([]string, 0, len(names))
+	for _, n := range names {
+		parts = append(parts, fmt.Sprintf("%s %d 条", ex.ScheduleLabel(n), res.Queued[n]))
+	}
+	return "（" + strings.Join(parts, "、") + "）"
 }
 
 // explain returns the planner's explanation of now for every campaign,
@@ -343,7 +371,7 @@ func tickSummary(res *TickResult, counts map[string]int) string {
 	if len(res.DeliveryIDs) == 0 && len(res.Skipped) == 0 {
 		return "已检查，暂无需要发送的提醒或摘要"
 	}
-	parts := []string{fmt.Sprintf("已发送 %d 条提醒", counts[store.DeliverySent])}
+	parts := []string{fmt.Sprintf("已发送 %d 条消息", counts[store.DeliverySent])}
 	if n := counts[store.DeliveryPending] + counts[store.DeliverySending]; n > 0 {
 		parts = append(parts, fmt.Sprintf("%d 条待重试", n))
 	}

@@ -26,6 +26,21 @@ func (p *planner) Explain(ctx context.Context, st *store.Store, c *store.Campaig
 	return explainInstant(c, ms, at), nil
 }
 
+// ScheduleLabel names a schedule in the tick's summary.
+func (p *planner) ScheduleLabel(name string) string {
+	switch name {
+	case scheduleRemind:
+		return "提醒"
+	case scheduleDigest:
+		return "每日摘要"
+	case scheduleRequests:
+		return "企业诉求超时提醒"
+	case scheduleAuditAnchor:
+		return "审计锚点"
+	}
+	return name
+}
+
 func explainInstant(c *store.Campaign, ms []*store.Milestone, at time.Time) []string {
 	loc := c.Location()
 	day := dayOf(at, loc)
@@ -46,24 +61,25 @@ func explainInstant(c *store.Campaign, ms []*store.Milestone, at time.Time) []st
 	// What is sent on day.
 	for _, d := range reportDuties(c, day) {
 		if d.overdue {
-			out = append(out, fmt.Sprintf("当天发送：%s月报逾期提醒（%s截止）。", periodLabel(d.period), dateLabel(d.due)))
+			out = append(out, fmt.Sprintf("当天发送：%s月报逾期提醒（%s截止，未报送的单位）。", periodLabel(d.period), dateLabel(d.due)))
 			continue
 		}
-		out = append(out, fmt.Sprintf("当天发送：%s月报 T-%d 提醒（%s截止）。", periodLabel(d.period), d.offset, dateLabel(d.due)))
+		out = append(out, fmt.Sprintf("当天发送：%s月报提醒（%s截止，%s）。", periodLabel(d.period), dateLabel(d.due), countdown(d.due, day)))
 	}
 	for _, d := range milestoneDuties(cal, ms, day) {
-		what := fmt.Sprintf("T-%d 提醒", d.offset)
+		what := "提醒"
 		if d.overdue {
 			what = "逾期提醒"
 		}
-		out = append(out, fmt.Sprintf("当天发送：“%s”%s（%s截止）。", d.m.Title, what, dateLabel(civil(d.m.DueOn))))
+		due := civil(d.m.DueOn)
+		out = append(out, fmt.Sprintf("当天发送：“%s”%s（%s截止，%s）。", d.m.Title, what, dateLabel(due), countdown(due, day)))
 	}
 	// What would have fallen on day and moved.
 	periods, dues := reportPeriods(c)
 	for i, p := range periods {
 		for _, k := range c.Settings.MonthlyReport.RemindDaysBefore {
 			if moved, ok := movedFrom(cal, dues[i], int(k), day); ok {
-				out = append(out, fmt.Sprintf("%s月报的 T-%d 提醒本应在这天，%s（%s截止）。", periodLabel(p), k,
+				out = append(out, fmt.Sprintf("%s月报%s本应在这天，%s（%s截止）。", periodLabel(p), offsetLabel(int(k)),
 					movedText(cal, dues[i], c.Settings.MonthlyReport.RemindDaysBefore, int(k), moved), dateLabel(cal.onOrBeforeWorkday(dues[i]))))
 			}
 		}
@@ -74,7 +90,7 @@ func explainInstant(c *store.Campaign, ms []*store.Milestone, at time.Time) []st
 	for _, m := range ms {
 		for _, k := range m.RemindDaysBefore {
 			if moved, ok := movedFrom(cal, civil(m.DueOn), int(k), day); ok {
-				out = append(out, fmt.Sprintf("“%s”的 T-%d 提醒本应在这天，%s。", m.Title, k,
+				out = append(out, fmt.Sprintf("“%s”%s本应在这天，%s。", m.Title, offsetLabel(int(k)),
 					movedText(cal, civil(m.DueOn), m.RemindDaysBefore, int(k), moved)))
 			}
 		}
@@ -100,7 +116,15 @@ func movedFrom(cal *calendar, due time.Time, k int, day time.Time) (time.Time, b
 // alone).
 func movedText[T int | int32](cal *calendar, due time.Time, offsets []T, k int, moved time.Time) string {
 	if sent, ok := offsetOn(cal, due, offsets, moved); ok && sent != k {
-		return fmt.Sprintf("移到 %s，当天只发送较近的 T-%d 提醒", dateLabel(moved), sent)
+		return fmt.Sprintf("移到 %s，与%s同日，只发送一条", dateLabel(moved), offsetLabel(sent))
 	}
 	return fmt.Sprintf("改在 %s发送", dateLabel(moved))
+}
+
+// offsetLabel names the reminder k days before a deadline.
+func offsetLabel(k int) string {
+	if k == 0 {
+		return "截止当天的提醒"
+	}
+	return fmt.Sprintf("截止前 %d 天的提醒", k)
 }

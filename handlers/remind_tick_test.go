@@ -25,7 +25,7 @@ func TestTick(t *testing.T) {
 		t.Fatal(err)
 	}
 	n := len(f.h.Adapter.Sent())
-	if n == 0 || !strings.HasSuffix(got, "\n运行结果：已发送 "+strconv.Itoa(n)+" 条提醒") || !strings.Contains(got, "6月21日（周三）是工作日") {
+	if n == 0 || !strings.Contains(got, "\n运行结果：已发送 "+strconv.Itoa(n)+" 条消息") || !strings.Contains(got, "6月21日（周三）是工作日") {
 		t.Errorf("tick said %q after %d sends", got, n)
 	}
 	got, err = f.sched.Tick(ctx, now.Add(time.Minute))

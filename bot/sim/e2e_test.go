@@ -89,12 +89,7 @@ func startServerWith(t *testing.T, register func(*bot.Router, handlers.Deps), pr
 	sched := bot.NewScheduler(bot.SchedulerConfig{Bot: b, Logger: log, Planner: handlers.NewPlanner(deps)})
 	ad := sim.New(st, log, sim.Options{Clock: clock, Tick: func(ctx context.Context, now time.Time) (string, error) {
 		clock.Set(now)
-		res, err := sched.RunDue(ctx, now)
-		if err != nil {
-			return "", err
-		}
-		b.Wake()
-		return fmt.Sprintf("已运行 %d 项，排队 %d 条消息", len(res.Ran), len(res.DeliveryIDs)), nil
+		return sched.Tick(ctx, now) // what main's simulator runs
 	}})
 	b.AddAdapter(ad)
 	srv := bot.NewServer("127.0.0.1:0", b)
@@ -323,7 +318,12 @@ func TestSimulatorEndToEnd(t *testing.T) {
 		chromedp.SetValue(chromedp.CSS("#clock-at"), "2026-11-20T09:00"),
 		chromedp.Click(chromedp.CSS("#clock-run")),
 	)
-	br.waitFor("the tick's summary", `document.querySelector("#clock-out").textContent.includes("已运行")`)
+	// It says what the instant means, then what ran.
+	br.waitFor("the tick's summary", `document.querySelector("#clock-out").textContent.includes("运行结果")`)
+	if out := eval[string](br, `document.querySelector("#clock-out").textContent`); !strings.Contains(out, "11月20日（周五）是工作日") ||
+		!strings.Contains(out, "当天发送：2026年11月月报提醒（11月23日（周一）截止，还有 3 天）") {
+		t.Errorf("clock panel says %q", out)
+	}
 	br.waitFor("the monthly reminder", `document.querySelector('`+reminderButton+`') !== null`)
 	t.Logf("reminder card: %s", eval[string](br, `document.querySelector('`+reminderButton+`').closest(".card").textContent`))
 

@@ -106,7 +106,7 @@ func TestSimulatorSupervision(t *testing.T) {
 		chromedp.SetValue(chromedp.CSS("#clock-at"), "2026-11-23T09:00"),
 		chromedp.Click(chromedp.CSS("#clock-run")),
 	)
-	br.waitFor("the tick's summary", `document.querySelector("#clock-out").textContent.includes("已运行")`)
+	br.waitFor("the tick's summary", `document.querySelector("#clock-out").textContent.includes("运行结果")`)
 	br.open(srv.URL, "p:li-lb", "d:p:li-lb")
 	br.logHas("the escalation", "督办单提醒 · DB-2026-002", "尚未签收")
 
