@@ -2,12 +2,13 @@ package bot
 
 import (
 	"errors"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"strings"
 	"time"
+
+	"golang.org/x/net/http/httpproxy"
 )
 
 // ErrBadProxy is what requests of a client built with an invalid proxy URL
@@ -22,7 +23,8 @@ var ErrBadProxy = errors.New("bot: HTTPS_PROXY is not a valid proxy URL")
 // Empty means http.ProxyFromEnvironment (HTTPS_PROXY, HTTP_PROXY, NO_PROXY
 // as Go reads them). Otherwise every request goes through proxy, except to
 // loopback addresses and to the hosts NO_PROXY (or no_proxy) names, with the
-// usual rules: "*" matches all, "example.com" and ".example.com" match the
+// usual rules (golang.org/x/net/http/httpproxy, which Go's own
+// ProxyFromEnvironment uses): "*" matches all, "example.com" and ".example.com" match the
 // domain and its subdomains, an IP or CIDR matches addresses, host:port
 // matches that port only. Intranets route outbound traffic through one
 // proxy, and the adapters' base URLs may point at an internal mirror.
@@ -59,88 +61,27 @@ func proxyFunc(proxy, noProxy string) func(*http.Request) (*url.URL, error) {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https" && u.Scheme != "socks5") || u.Host == "" {
 		return func(*http.Request) (*url.URL, error) { return nil, ErrBadProxy }
 	}
-	rules := parseNoProxy(noProxy)
+	cfg := httpproxy.Config{HTTPProxy: u.String(), HTTPSProxy: u.String(), NoProxy: noProxyDomains(noProxy)}
+	viaProxy := cfg.ProxyFunc()
 	return func(r *http.Request) (*url.URL, error) {
-		if bypassProxy(r.URL, rules) {
-			return nil, nil
+		if h := strings.ToLower(r.URL.Hostname()); strings.HasSuffix(h, ".localhost") {
+			return nil, nil // loopback by name (httpproxy knows "localhost" and loopback IPs)
 		}
-		return u, nil
+		return viaProxy(r.URL)
 	}
 }
 
-// noProxyRule is one entry of NO_PROXY.
-type noProxyRule struct {
-	all    bool
-	domain string // lower case, without a leading dot
-	port   string
-	ip     net.IP
-	cidr   *net.IPNet
-}
-
-func parseNoProxy(s string) []noProxyRule {
-	var rules []noProxyRule
-	for _, f := range strings.Split(s, ",") {
-		f = strings.ToLower(strings.TrimSpace(f))
-		switch {
-		case f == "":
-			continue
-		case f == "*":
-			rules = append(rules, noProxyRule{all: true})
-			continue
+// noProxyDomains rewrites NO_PROXY for httpproxy, which reads
+// ".example.com" and "*.example.com" as subdomains only: here, as the
+// documentation of NewHTTPClient says, they match the domain too.
+func noProxyDomains(s string) string {
+	fs := strings.Split(s, ",")
+	for i, f := range fs {
+		f = strings.TrimSpace(f)
+		if f != "*" {
+			f = strings.TrimPrefix(strings.TrimPrefix(f, "*"), ".")
 		}
-		if _, n, err := net.ParseCIDR(f); err == nil {
-			rules = append(rules, noProxyRule{cidr: n})
-			continue
-		}
-		if ip := net.ParseIP(strings.Trim(f, "[]")); ip != nil {
-			rules = append(rules, noProxyRule{ip: ip})
-			continue
-		}
-		host, port := f, ""
-		if h, p, err := net.SplitHostPort(f); err == nil {
-			host, port = h, p
-		}
-		if ip := net.ParseIP(host); ip != nil {
-			rules = append(rules, noProxyRule{ip: ip, port: port})
-			continue
-		}
-		rules = append(rules, noProxyRule{domain: strings.TrimPrefix(strings.TrimPrefix(host, "*"), "."), port: port})
+		fs[i] = f
 	}
-	return rules
-}
-
-// bypassProxy reports whether a request to u goes direct: loopback hosts
-// always, others when a NO_PROXY rule matches.
-func bypassProxy(u *url.URL, rules []noProxyRule) bool {
-	host := strings.ToLower(u.Hostname())
-	port := u.Port()
-	if port == "" {
-		port = map[string]string{"http": "80", "https": "443"}[u.Scheme]
-	}
-	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	if ip != nil && ip.IsLoopback() {
-		return true
-	}
-	for _, r := range rules {
-		switch {
-		case r.all:
-			return true
-		case r.cidr != nil:
-			if ip != nil && r.cidr.Contains(ip) {
-				return true
-			}
-		case r.ip != nil:
-			if ip != nil && r.ip.Equal(ip) && (r.port == "" || r.port == port) {
-				return true
-			}
-		case r.domain != "":
-			if (host == r.domain || strings.HasSuffix(host, "."+r.domain)) && (r.port == "" || r.port == port) {
-				return true
-			}
-		}
-	}
-	return false
+	return strings.Join(fs, ",")
 }
