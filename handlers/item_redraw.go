@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"strconv"
 
 	"zhenggai/bot"
 	"zhenggai/store"
@@ -11,18 +12,24 @@ import (
 // unit group's card a liaison opened, the liaison's own copy, the leaders'
 // approval cards, reminders about it) is redrawn through the outbox when the
 // item changes, on platforms that can update cards; the card the user just
-// clicked is answered in place instead. The office's cards (with 督办 and
-// 挂牌 buttons) carry no subject and are not redrawn: their buttons are the
-// office's own.
+// clicked is answered in place instead. The office's cards carry buttons of
+// their own (督办, 挂牌督办): they have a subject of their own,
+// item-office:<id>, and are redrawn as the office sees the item.
 
 // itemReply is a reply showing item it as c: the message carrying it is
-// redrawn when the item changes. Office views keep no subject (see above).
+// redrawn when the item changes.
 func itemReply(r *bot.Request, reply *bot.Reply, it *store.LedgerItem) *bot.Reply {
-	if reply != nil && reply.Card != nil && !r.Roles.Office {
+	if reply != nil && reply.Card != nil {
 		reply.Subject = itemSubject(it.ID)
+		if r.Roles.Office {
+			reply.Subject = itemOfficeSubject(it.ID)
+		}
 	}
 	return reply
 }
+
+// itemOfficeSubject names the office's cards of an item.
+func itemOfficeSubject(id int64) string { return "item-office:" + strconv.FormatInt(id, 10) }
 
 // redrawItem queues, in r's transaction, the redraw of every card sent
 // about it, as its card now reads.
@@ -31,7 +38,17 @@ func redrawItem(ctx context.Context, r *bot.Request, it *store.LedgerItem, u *st
 	if err != nil {
 		return err
 	}
-	return refreshReminders(ctx, r, itemSubject(it.ID), c)
+	if err := refreshReminders(ctx, r, itemSubject(it.ID), c); err != nil {
+		return err
+	}
+	// The office's copies, drawn as the office sees them whoever acted.
+	office := *r
+	office.Roles = store.Roles{Office: true}
+	oc, err := officeItemCard(ctx, &office, it, u)
+	if err != nil {
+		return err
+	}
+	return refreshReminders(ctx, r, itemOfficeSubject(it.ID), oc)
 }
 
 // tellUnitGroups posts text to the unit's group chats on enabled platforms:

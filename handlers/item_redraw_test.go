@@ -73,3 +73,35 @@ func TestGroupItemCardStaysTrue(t *testing.T) {
 		t.Errorf("the group was not told the decision: %+v", sent)
 	}
 }
+
+// TestOfficeItemCardStaysTrue: the office's own card of an item (with 督办
+// and 挂牌督办) is redrawn when the liaison changes the item, as the office
+// sees it: the new state, and its buttons still the office's.
+func TestOfficeItemCardStaysTrue(t *testing.T) {
+	f := newLgFixture(t)
+	it := f.newItem(t, lgLiaison, "随意拦车", "2026-12-20")
+	f.h.Deliver()
+	sent := f.say(t, lgOffice, "", "查看 "+it.Number)
+	var officeCard *bottest.Sent
+	for i := range sent {
+		if sent[i].To.ChatID == "d:"+lgOffice && sent[i].Message.Card != nil {
+			officeCard = &sent[i]
+		}
+	}
+	if officeCard == nil || !strings.Contains(cardText(officeCard.Message.Card), "督办") {
+		t.Fatalf("the office's item card: %+v", sent)
+	}
+	before := len(f.h.Adapter.Updated())
+	r := f.click(t, lgLiaison, "item.close.submit", ref(it), cards.Values{"result": {"已整改到位"}})
+	wantContains(t, "close", cardText(r.Card), "申请销号")
+	f.h.Deliver()
+	var redrawn []string
+	for _, u := range f.h.Adapter.Updated()[before:] {
+		if u.Ref.MessageID == officeCard.Ref.MessageID {
+			redrawn = append(redrawn, cardText(u.Card))
+		}
+	}
+	if len(redrawn) != 1 || !strings.Contains(redrawn[0], "等待审批") || !strings.Contains(redrawn[0], "督办") {
+		t.Fatalf("the office's card after the 销号 request: %q", redrawn)
+	}
+}
