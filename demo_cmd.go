@@ -27,7 +27,7 @@ func (a *app) demo(ctx context.Context, args []string) error {
 	case err != nil:
 		return err
 	}
-	fmt.Fprintf(a.stdout, "demo: %d items, %d monthly reports, %d enterprise requests, played from %s to %s\n",
-		res.Items, res.Reports, res.Requests, res.From.Format("2006-01-02"), res.To.Format("2006-01-02"))
+	fmt.Fprintf(a.stdout, "demo: %d items, %d monthly reports, %d enterprise requests, %d clues, played from %s to %s\n",
+		res.Items, res.Reports, res.Requests, res.Clues, res.From.Format("2006-01-02"), res.To.Format("2006-01-02"))
 	return nil
 }

@@ -1,6 +1,6 @@
 // Package demo gives the demo campaign (deploy/campaigns/demo.yaml) a past:
 // months of monthly reports, a dozen ledger items in every state, enterprise
-// requests answered and waiting, all computed relative to today and played
+// requests answered and waiting, clues (one made an item, one waiting), all computed relative to today and played
 // through the simulator as the people would have played them, so that a
 // newcomer meets a campaign people have worked in. It is used only for the
 // campaign whose key is "demo" and only when nothing has happened in it.
@@ -37,7 +37,7 @@ var (
 
 // Result says what Load played.
 type Result struct {
-	Items, Reports, Requests int
+	Items, Reports, Requests, Clues int
 	From, To                 time.Time
 }
 
@@ -93,7 +93,7 @@ func Load(ctx context.Context, st *store.Store, now time.Time, log *slog.Logger)
 		}
 		res.To = x.at
 	}
-	res.Items, res.Reports, res.Requests = s.items, s.reports, s.requests
+	res.Items, res.Reports, res.Requests, res.Clues = s.items, s.reports, s.requests, s.clues
 	return res, nil
 }
 
@@ -105,7 +105,7 @@ type script struct {
 	p       *player
 	numbers map[string]string // item key → number, filled as items are made
 
-	items, reports, requests int
+	items, reports, requests, clues int
 }
 
 func newScript(c *store.Campaign, now time.Time, p *player) *script {
@@ -291,7 +291,54 @@ func (s *script) steps() []step {
 	}
 	out = append(out, s.reportSteps()...)
 	out = append(out, s.requestSteps()...)
+	out = append(out, s.clueSteps()...)
 	return out
+}
+
+// clueSteps: a 12328 clue the office registered and gave to 灵宝, which
+// signed it and made it a ledger item; a 社会义务监督员's clue still
+// waiting for the office to assign it.
+func (s *script) clueSteps() []step {
+	office := handlers.SimAccount("lu-xm")
+	officeChat := "d:" + office
+	liaisonChat := "d:" + lingbao.liaison
+	qian := handlers.SimAccount("qian-jd")
+	p := s.p
+	return []step{
+		{at: s.ago(20, 10, 0), why: "登记线索", do: func(ctx context.Context) error {
+			if err := p.say(ctx, office, officeChat, "登记线索", nil); err != nil {
+				return err
+			}
+			if err := p.submit(ctx, office, officeChat, map[string]string{"source": "12328",
+				"content": "群众来电反映：灵宝市某治超站夜间检查时对货车罚款不开具票据。", "unit": "灵宝市交通运输局",
+				"contact": "王先生", "phone": "13700000001"}); err != nil {
+				return err
+			}
+			s.clues++
+			if err := p.press(ctx, office, officeChat, "分办"); err != nil {
+				return err
+			}
+			return p.submit(ctx, office, officeChat, map[string]string{"unit": "lingbao"})
+		}},
+		{at: s.ago(19, 9, 40), why: "签收线索", do: func(ctx context.Context) error {
+			if err := p.press(ctx, lingbao.liaison, liaisonChat, "签收线索"); err != nil {
+				return err
+			}
+			if err := p.press(ctx, lingbao.liaison, liaisonChat, "转为台账问题"); err != nil {
+				return err
+			}
+			if err := p.submit(ctx, lingbao.liaison, liaisonChat, map[string]string{"category": "执法不规范",
+				"measures": "为治超站配备移动票据打印设备，开展票据管理专项检查", "due": s.date(20)}); err != nil {
+				return err
+			}
+			s.items++
+			return nil
+		}},
+		{at: s.ago(3, 15, 0), why: "监督员线索", do: func(ctx context.Context) error {
+			s.clues++
+			return p.say(ctx, qian, "d:"+qian, "线索：卢氏县某执法站执法人员上路检查时未按规定着装、未出示执法证件。", nil)
+		}},
+	}
 }
 
 // remember records the number the bot gave item it.

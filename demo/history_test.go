@@ -47,7 +47,7 @@ func TestLoadPlaysAHistory(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Items != 12 || res.Requests != 2 || res.Reports != 15 {
+	if res.Items != 13 || res.Requests != 2 || res.Reports != 15 || res.Clues != 2 {
 		t.Fatalf("played %+v", res)
 	}
 	items, err := st.LedgerItems(ctx, c.ID, nil)
@@ -62,7 +62,7 @@ func TestLoadPlaysAHistory(t *testing.T) {
 			overdue++
 		}
 	}
-	want := map[string]int{store.ItemClosed: 3, store.ItemCloseRequested: 2, store.ItemLongTerm: 1, store.ItemInProgress: 6}
+	want := map[string]int{store.ItemClosed: 3, store.ItemCloseRequested: 2, store.ItemLongTerm: 1, store.ItemInProgress: 7}
 	for k, v := range want {
 		if byStatus[k] != v {
 			t.Errorf("%s: %d items, want %d (all: %v)", k, byStatus[k], v, byStatus)
@@ -114,6 +114,17 @@ func TestLoadPlaysAHistory(t *testing.T) {
 	if states[store.RequestClosed] != 1 || states[store.RequestOpen] != 1 {
 		t.Errorf("requests by state %v", states)
 	}
+	clues, err := st.Clues(ctx, c.ID, store.ClueFilter{}, time.Date(2026, 12, 6, 0, 0, 0, 0, time.UTC))
+	if err != nil {
+		t.Fatal(err)
+	}
+	clueStates := map[string]int{}
+	for _, x := range clues {
+		clueStates[x.State]++
+	}
+	if clueStates[store.ClueConverted] != 1 || clueStates[store.ClueNew] != 1 {
+		t.Errorf("clues by state %v", clueStates)
+	}
 	// The chats read as they were lived: the group of 灵宝 holds the
 	// liaison's words and the bot's cards, at the history's instants.
 	ms, err := st.SimMessages(ctx, handlers.SimGroupChat("lingbao"), 500)
@@ -148,7 +159,7 @@ func TestLoadLaterInTheCampaign(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Items != 12 || res.Reports != 19 {
+	if res.Items != 13 || res.Reports != 19 {
 		t.Fatalf("played %+v", res)
 	}
 }
