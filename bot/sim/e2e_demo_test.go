@@ -10,7 +10,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"zhenggai/demo"
+	"zhenggai/deploy/demo"
 	"zhenggai/store"
 )
 

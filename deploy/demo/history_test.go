@@ -41,7 +41,7 @@ var shanghai, _ = time.LoadLocation("Asia/Shanghai")
 func TestLoadPlaysAHistory(t *testing.T) {
 	ctx := context.Background()
 	st := storetest.TestStore(ctx, t)
-	c := apply(t, ctx, st, "../deploy/campaigns/demo.yaml")
+	c := apply(t, ctx, st, "../campaigns/demo.yaml")
 	now := time.Date(2026, 12, 6, 10, 0, 0, 0, shanghai)
 	res, err := Load(ctx, st, now, nil)
 	if err != nil {
@@ -144,7 +144,7 @@ func TestLoadPlaysAHistory(t *testing.T) {
 func TestLoadRefusesARealCampaign(t *testing.T) {
 	ctx := context.Background()
 	st := storetest.TestStore(ctx, t)
-	apply(t, ctx, st, "../deploy/campaigns/sanmenxia-2023.yaml")
+	apply(t, ctx, st, "../campaigns/sanmenxia-2023.yaml")
 	if _, err := Load(ctx, st, time.Date(2023, 9, 1, 10, 0, 0, 0, shanghai), nil); !errors.Is(err, ErrNotDemo) {
 		t.Fatalf("load into sanmenxia: %v, want ErrNotDemo", err)
 	}
@@ -154,7 +154,7 @@ func TestLoadRefusesARealCampaign(t *testing.T) {
 func TestLoadLaterInTheCampaign(t *testing.T) {
 	ctx := context.Background()
 	st := storetest.TestStore(ctx, t)
-	apply(t, ctx, st, "../deploy/campaigns/demo.yaml")
+	apply(t, ctx, st, "../campaigns/demo.yaml")
 	res, err := Load(ctx, st, time.Date(2027, 1, 12, 9, 0, 0, 0, shanghai), nil)
 	if err != nil {
 		t.Fatal(err)

@@ -1,4 +1,4 @@
-// Package demo gives the demo campaign (deploy/campaigns/demo.yaml) a past:
+// Package demo (zhenggai demo load) gives the demo campaign (deploy/campaigns/demo.yaml) a past:
 // months of monthly reports, a dozen ledger items in every state, enterprise
 // requests answered and waiting, clues (one made an item, one waiting), all computed relative to today and played
 // through the simulator as the people would have played them, so that a
@@ -38,7 +38,7 @@ var (
 // Result says what Load played.
 type Result struct {
 	Items, Reports, Requests, Clues int
-	From, To                 time.Time
+	From, To                        time.Time
 }
 
 // step is one thing someone does at an instant.
