@@ -2,12 +2,14 @@ package handlers
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 
 	"zhenggai/bot"
 	"zhenggai/bot/bottest"
 	"zhenggai/cards"
+	"zhenggai/store"
 )
 
 // TestGroupItemCardStaysTrue: a liaison opens an item in the unit's group and
@@ -103,5 +105,37 @@ func TestOfficeItemCardStaysTrue(t *testing.T) {
 	}
 	if len(redrawn) != 1 || !strings.Contains(redrawn[0], "等待审批") || !strings.Contains(redrawn[0], "督办") {
 		t.Fatalf("the office's card after the 销号 request: %q", redrawn)
+	}
+}
+
+// TestStaleCardThatCannotBeUpdated: when the platform no longer lets a card
+// be updated (Feishu after 14 days, a WeCom response_code used up), the
+// decision still goes through and nobody is shown an error; the outbox
+// records the failed redraw, once, for good.
+func TestStaleCardThatCannotBeUpdated(t *testing.T) {
+	f := newLgFixture(t)
+	it := f.newItem(t, lgLiaison, "随意拦车", "2026-12-20")
+	sent := f.say(t, lgLiaison, lgGroup, "办理 "+it.Number)
+	if len(sent) == 0 {
+		t.Fatal("no item card")
+	}
+	f.h.Adapter.UpdateFailFunc = func(bot.MessageRef) error {
+		return fmt.Errorf("%w: the message can no longer be edited", bot.ErrPermanent)
+	}
+	r := f.click(t, lgLiaison, "item.close.submit", ref(it), cards.Values{"result": {"已整改到位"}})
+	if r.ToastKind == "error" || r.Card == nil {
+		t.Fatalf("the 销号 request after a card that cannot be redrawn: %q", r.Toast)
+	}
+	f.h.Deliver()
+	var state, lastErr string
+	err := f.st.DB().QueryRow(f.ctx, `SELECT state, last_error FROM deliveries WHERE key LIKE 'update:%' ORDER BY id DESC LIMIT 1`).Scan(&state, &lastErr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if state != store.DeliveryFailed || !strings.Contains(lastErr, "can no longer be edited") {
+		t.Fatalf("the redraw's delivery: %s %q", state, lastErr)
+	}
+	if got := f.item(t, it.Number); got.Status != store.ItemCloseRequested {
+		t.Fatalf("item after the request: %s", got.Status)
 	}
 }

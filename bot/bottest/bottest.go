@@ -37,6 +37,10 @@ type FakeAdapter struct {
 	// FailFunc, when set, is asked before each send; a non-nil error fails
 	// it.
 	FailFunc func(to bot.Target, m *bot.Message) error
+	// UpdateFailFunc, when set, is asked before each card update; a
+	// non-nil error fails it (a platform that no longer lets a card be
+	// updated).
+	UpdateFailFunc func(ref bot.MessageRef) error
 
 	mu      sync.Mutex
 	sent    []Sent
@@ -78,6 +82,11 @@ func (f *FakeAdapter) SendFile(ctx context.Context, to bot.Target, file *bot.Fil
 
 // UpdateCard records the update.
 func (f *FakeAdapter) UpdateCard(_ context.Context, ref bot.MessageRef, c *cards.Card) error {
+	if f.UpdateFailFunc != nil {
+		if err := f.UpdateFailFunc(ref); err != nil {
+			return err
+		}
+	}
 	f.mu.Lock()
 	f.updated = append(f.updated, Updated{Ref: ref, Card: c})
 	f.mu.Unlock()
