@@ -18,7 +18,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"zhenggai/bot"
-	"zhenggai/demo"
+	"zhenggai/deploy/demo"
 	"zhenggai/deploy/testgate"
 	"zhenggai/handlers"
 	"zhenggai/handlers/dash"
