@@ -296,8 +296,9 @@ func (s *script) steps() []step {
 }
 
 // clueSteps: a 12328 clue the office registered and gave to 灵宝, which
-// signed it and made it a ledger item; a 社会义务监督员's clue still
-// waiting for the office to assign it.
+// signed it and made it a ledger item; a letter (信访) given to 义马, which
+// answered it 不属实, waiting for the office's review; a 社会义务监督员's
+// clue still waiting for the office to assign it.
 func (s *script) clueSteps() []step {
 	office := handlers.SimAccount("lu-xm")
 	officeChat := "d:" + office
@@ -333,6 +334,32 @@ func (s *script) clueSteps() []step {
 			}
 			s.items++
 			return nil
+		}},
+		{at: s.ago(12, 10, 0), why: "登记信访线索", do: func(ctx context.Context) error {
+			if err := p.say(ctx, office, officeChat, "登记线索", nil); err != nil {
+				return err
+			}
+			if err := p.submit(ctx, office, officeChat, map[string]string{"source": "信访",
+				"content": "来信反映义马市执法人员在货运站检查时态度粗暴。", "unit": "义马市交通运输局",
+				"contact": "李女士", "phone": "13700000002"}); err != nil {
+				return err
+			}
+			s.clues++
+			if err := p.press(ctx, office, officeChat, "分办"); err != nil {
+				return err
+			}
+			return p.submit(ctx, office, officeChat, map[string]string{"unit": "yima"})
+		}},
+		{at: s.ago(7, 11, 0), why: "答复信访线索", do: func(ctx context.Context) error {
+			ch := "d:" + yima.liaison
+			if err := p.press(ctx, yima.liaison, ch, "签收线索"); err != nil {
+				return err
+			}
+			if err := p.press(ctx, yima.liaison, ch, "答复线索"); err != nil {
+				return err
+			}
+			return p.submit(ctx, yima.liaison, ch, map[string]string{"kind": "不属实",
+				"text": "经调取执法记录仪视频核查，执法人员用语规范，未发现态度粗暴情形；已向来信人电话说明。"})
 		}},
 		{at: s.ago(3, 15, 0), why: "监督员线索", do: func(ctx context.Context) error {
 			s.clues++

@@ -47,7 +47,7 @@ func TestLoadPlaysAHistory(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Items != 13 || res.Requests != 2 || res.Reports != 15 || res.Clues != 2 {
+	if res.Items != 13 || res.Requests != 2 || res.Reports != 15 || res.Clues != 3 {
 		t.Fatalf("played %+v", res)
 	}
 	items, err := st.LedgerItems(ctx, c.ID, nil)
@@ -122,7 +122,7 @@ func TestLoadPlaysAHistory(t *testing.T) {
 	for _, x := range clues {
 		clueStates[x.State]++
 	}
-	if clueStates[store.ClueConverted] != 1 || clueStates[store.ClueNew] != 1 {
+	if clueStates[store.ClueConverted] != 1 || clueStates[store.ClueNew] != 1 || clueStates[store.ClueAnswered] != 1 {
 		t.Errorf("clues by state %v", clueStates)
 	}
 	// The chats read as they were lived: the group of 灵宝 holds the
