@@ -162,7 +162,7 @@ func (b *Bot) queueFetch(ctx context.Context, tx *store.Store, ev *Event) error 
 func (b *Bot) runFetch(ctx context.Context, d *store.Delivery, ev *Event) error {
 	ff, ok := b.adapters[ev.Platform].(FileFetcher)
 	if !ok {
-		return b.store.RetryDelivery(ctx, d.ID, "platform "+string(ev.Platform)+" cannot fetch files", time.Time{})
+		return b.store.FailDelivery(ctx, d.ID, "platform "+string(ev.Platform)+" cannot fetch files")
 	}
 	var (
 		got   []File
@@ -204,7 +204,7 @@ func (b *Bot) runFetch(ctx context.Context, d *store.Delivery, ev *Event) error 
 	fetched.Files = got
 	if _, err := b.dispatch(ctx, &fetched, lost); err != nil {
 		if d.Attempts >= deliveryAttempts {
-			return b.store.RetryDelivery(ctx, d.ID, err.Error(), time.Time{})
+			return b.store.FailDelivery(ctx, d.ID, err.Error())
 		}
 		return b.store.RetryDelivery(ctx, d.ID, err.Error(), now.Add(fetchBackoff(d.Attempts)))
 	}

@@ -64,7 +64,7 @@ func TestQueueCollector(t *testing.T) {
 			t.Fatal(err)
 		}
 		if i == 3 {
-			if err := st.RetryDelivery(ctx, d.ID, "gone", time.Time{}); err != nil {
+			if err := st.FailDelivery(ctx, d.ID, "gone"); err != nil {
 				t.Fatal(err)
 			}
 		}

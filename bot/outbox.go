@@ -156,11 +156,11 @@ func (b *Bot) DeliverDue(ctx context.Context) (int, error) {
 func (b *Bot) deliver(ctx context.Context, d *store.Delivery) error {
 	ad := b.adapters[Platform(d.Platform)]
 	if ad == nil {
-		return b.store.RetryDelivery(ctx, d.ID, "platform "+d.Platform+" is not enabled", time.Time{})
+		return b.store.FailDelivery(ctx, d.ID, "platform "+d.Platform+" is not enabled")
 	}
 	var m Message
 	if err := json.Unmarshal(d.Payload, &m); err != nil {
-		return b.store.RetryDelivery(ctx, d.ID, "bad payload: "+err.Error(), time.Time{})
+		return b.store.FailDelivery(ctx, d.ID, "bad payload: "+err.Error())
 	}
 	if m.Fetch != nil {
 		return b.runFetch(ctx, d, m.Fetch)
@@ -216,7 +216,7 @@ func (b *Bot) deliver(ctx context.Context, d *store.Delivery) error {
 	b.log.WarnContext(ctx, "Delivery failed", slog.Int64("delivery_id", d.ID), slog.String("platform", d.Platform),
 		slog.Int("attempt", d.Attempts), slog.Bool("permanent", permanent), slog.Any("error", err))
 	if permanent {
-		return b.store.RetryDelivery(ctx, d.ID, err.Error(), time.Time{})
+		return b.store.FailDelivery(ctx, d.ID, err.Error())
 	}
 	backoff := time.Duration(1<<min(d.Attempts, 10)) * time.Second
 	var rl *RateLimitedError

@@ -44,12 +44,8 @@ func (b *Bot) waitTurn(ctx context.Context, to Target, update string) (bool, tim
 	if wait > maxLimitWait {
 		return false, wait, nil
 	}
-	t := time.NewTimer(wait)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false, 0, ctx.Err()
-	case <-t.C:
-		return true, 0, nil
+	if err := Sleep(ctx, wait); err != nil {
+		return false, 0, err
 	}
+	return true, 0, nil
 }

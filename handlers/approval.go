@@ -19,6 +19,15 @@ import (
 // request shows the decision instead of applying anything. The liaison who
 // asked is told the decision.
 
+// registerApprovals adds 待审批 and the approval cards' actions.
+func (h *handler) registerApprovals(rt *bot.Router) {
+	rt.Command(h.pendingApprovals, "待审批")
+	rt.Action("approval.show", h.approvalShow)
+	rt.Action("approval.approve", h.approvalApprove)
+	rt.Action("approval.reject.form", h.rejectForm)
+	rt.Action("approval.reject.submit", h.rejectSubmit)
+}
+
 func requestKindName(kind string) string {
 	if kind == store.RequestKindExtend {
 		return "延期"

@@ -27,6 +27,9 @@ func Register(rt *bot.Router, d Deps) {
 	h := &handler{deps: d}
 	rt.PublicCommand(h.help, "帮助", "help", "菜单", "?", "？")
 	h.registerLedger(rt)
+	h.registerApprovals(rt)
+	h.registerReports(rt)
+	h.registerMilestones(rt)
 	h.registerReminders(rt)
 	h.registerEnterprise(rt)
 	h.registerSupervision(rt)

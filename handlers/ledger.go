@@ -19,16 +19,15 @@ import (
 // ("v") in its buttons; a click whose version is not the item's current one
 // is answered with the fresh card and a toast, never applied.
 
-// registerLedger adds the ledger's commands and actions (issue 4).
+// registerLedger adds the ledger's commands and actions (issue 4): the
+// ledger, its items, their progress, 销号, 延期 and 佐证, and the ledger's
+// export. Approvals, monthly reports and milestones register themselves
+// (registerApprovals, registerReports, registerMilestones).
 func (h *handler) registerLedger(rt *bot.Router) {
 	rt.Command(h.ledgerCommand, "台账")
 	rt.Command(h.newItemCommand, "新增问题")
 	rt.Command(h.progressCommand, "进展")
-	rt.Command(h.reportCommand, "月报", "补报")
-	rt.Command(h.pendingApprovals, "待审批")
 	rt.Command(h.exportLedgerCommand, "导出台账")
-	rt.Command(h.exportMonthlyCommand, "导出月报")
-	rt.Command(h.reportStatusCommand, "报送情况")
 
 	rt.Action("ledger.show", h.ledgerShow)
 	rt.Action("item.show", h.itemShow)
@@ -44,14 +43,6 @@ func (h *handler) registerLedger(rt *bot.Router) {
 	rt.Action("item.close.submit", h.closeSubmit)
 	rt.Action("item.extend.form", h.extendForm)
 	rt.Action("item.extend.submit", h.extendSubmit)
-	rt.Action("approval.show", h.approvalShow)
-	rt.Action("approval.approve", h.approvalApprove)
-	rt.Action("approval.reject.form", h.rejectForm)
-	rt.Action("approval.reject.submit", h.rejectSubmit)
-	rt.Action("report.form", h.reportForm)
-	rt.Action("report.submit", h.reportSubmit)
-	rt.Action("milestone.form", h.milestoneForm)
-	rt.Action("milestone.submit", h.milestoneSubmit)
 }
 
 // itemSources are the 问题来源 of a new item (the seed's channels for

@@ -15,6 +15,12 @@ import (
 // Milestones (节点): a unit marks a dated duty of the calendar done with a
 // note, e.g. 实施方案已报送. Reminder cards carry {milestone, unit}.
 
+// registerMilestones adds the milestone form.
+func (h *handler) registerMilestones(rt *bot.Router) {
+	rt.Action("milestone.form", h.milestoneForm)
+	rt.Action("milestone.submit", h.milestoneSubmit)
+}
+
 // milestoneParams loads the action's milestone and unit and checks that the
 // milestone is the unit's and the asker may act for the unit.
 func milestoneParams(ctx context.Context, r *bot.Request) (*store.Milestone, *store.Unit, error) {

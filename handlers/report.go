@@ -21,6 +21,15 @@ import (
 // the campaign's time zone. The form lists the unit's open items with no
 // progress update since the period's first day and asks to confirm them.
 
+// registerReports adds 月报 (补报), 报送情况, 导出月报 and the report form.
+func (h *handler) registerReports(rt *bot.Router) {
+	rt.Command(h.reportCommand, "月报", "补报")
+	rt.Command(h.reportStatusCommand, "报送情况")
+	rt.Command(h.exportMonthlyCommand, "导出月报")
+	rt.Action("report.form", h.reportForm)
+	rt.Action("report.submit", h.reportSubmit)
+}
+
 // reportDue returns the due day of a period of the campaign's calendar,
 // on a workday (period.go).
 func reportDue(c *store.Campaign, period string) (time.Time, bool) {

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"time"
 )
 
@@ -108,16 +109,22 @@ func (s *Store) MarkDeliverySent(ctx context.Context, id int64, messageID string
 }
 
 // RetryDelivery records a failed attempt and schedules the next one at
-// retryAt; with a zero retryAt the delivery is given up as failed.
+// retryAt, which must be set (FailDelivery gives a delivery up).
 func (s *Store) RetryDelivery(ctx context.Context, id int64, errText string, retryAt time.Time) error {
 	if retryAt.IsZero() {
-		_, err := s.db.Exec(ctx, `UPDATE deliveries SET state = 'failed', last_error = $2 WHERE id = $1`, id, errText)
-		return wrap("fail delivery", err)
+		return fmt.Errorf("store: retry delivery %d without a time (FailDelivery gives it up)", id)
 	}
 	_, err := s.db.Exec(ctx, `
 		UPDATE deliveries SET state = 'pending', last_error = $2, next_attempt_at = $3
 		WHERE id = $1`, id, errText, retryAt)
 	return wrap("retry delivery", err)
+}
+
+// FailDelivery gives a delivery up for good: it is not attempted again and
+// errText is kept as the reason.
+func (s *Store) FailDelivery(ctx context.Context, id int64, errText string) error {
+	_, err := s.db.Exec(ctx, `UPDATE deliveries SET state = 'failed', last_error = $2 WHERE id = $1`, id, errText)
+	return wrap("fail delivery", err)
 }
 
 // DeliveryByID returns the delivery with id.

@@ -1,7 +1,6 @@
 package feishu
 
 import (
-	"context"
 	"time"
 
 	"zhenggai/bot/ratelimit"
@@ -18,15 +17,4 @@ func (a *Adapter) SendLimits() []ratelimit.Rule {
 	return append(ratelimit.PerRecipient(q, time.Second),
 		ratelimit.Rule{Scope: ratelimit.Message, N: q, Per: time.Second},
 		ratelimit.Rule{Scope: ratelimit.App, N: 50, Per: time.Second})
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

@@ -83,7 +83,7 @@ func (a *Adapter) Run(ctx context.Context, d bot.Dispatcher) error {
 		if time.Since(started) > 5*a.opts.ReconnectMax {
 			wait = a.opts.ReconnectMin
 		}
-		if sleepCtx(ctx, wait) != nil {
+		if bot.Sleep(ctx, wait) != nil {
 			a.conn.set(false, "stopped")
 			return nil
 		}
