@@ -109,7 +109,8 @@ func TestTopLevelLayout(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ok := map[string]bool{"bot": true, "handlers": true, "store": true, "cards": true, "deploy": true, "main.go": true,
+	// main_test.go holds the command table's usage text and dispatch.
+	ok := map[string]bool{"bot": true, "handlers": true, "store": true, "cards": true, "deploy": true, "main.go": true, "main_test.go": true,
 		"go.mod": true, "go.sum": true, "README.md": true, ".ci": true, ".git": true, ".gitignore": true, "zhenggai": true}
 	for _, e := range entries {
 		if !ok[e.Name()] {
