@@ -78,15 +78,8 @@ type FormLimiter interface {
 	Forms(to Target) bool
 }
 
-// Health is the state of an adapter's long connection.
-type Health struct {
-	Connected bool
-	LastFrame time.Time
-	Detail    string
-}
-
-// HealthReporter is an adapter that reports its connection's health to
-// /readyz and the metrics.
+// HealthReporter is an adapter with a long connection, which it reports in
+// /readyz's body (its metrics it keeps itself, through a ConnHealth).
 type HealthReporter interface {
 	Health() Health
 }

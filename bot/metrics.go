@@ -17,9 +17,10 @@ type Metrics struct {
 	// FilesFetched counts inbound file downloads by outcome: ok, retry
 	// (failed, tried again later) and lost (the platform will not serve it).
 	FilesFetched *prometheus.CounterVec
-	// ConnectionUp and LastFrameAge report long connections.
+	// ConnectionUp and LastFrame report long connections; their adapters
+	// set them (ConnHealth).
 	ConnectionUp *prometheus.GaugeVec
-	LastFrameAge *prometheus.GaugeVec
+	LastFrame    *prometheus.GaugeVec
 }
 
 // NewMetrics registers the metrics on reg; nil makes a new registry with
@@ -56,11 +57,11 @@ func NewMetrics(reg *prometheus.Registry) *Metrics {
 		ConnectionUp: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "zhenggai_long_connection_up", Help: "1 when the platform's long connection is up.",
 		}, []string{"platform"}),
-		LastFrameAge: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "zhenggai_long_connection_last_frame_age_seconds", Help: "Seconds since the long connection's last frame.",
+		LastFrame: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "zhenggai_long_connection_last_frame_timestamp_seconds", Help: "When the long connection last received a frame (Unix time).",
 		}, []string{"platform"}),
 	}
 	reg.MustRegister(m.EventsReceived, m.EventsDuplicate, m.EventsRejected, m.HandlerSeconds,
-		m.DeliveriesSent, m.DeliveriesFailed, m.FilesFetched, m.ConnectionUp, m.LastFrameAge)
+		m.DeliveriesSent, m.DeliveriesFailed, m.FilesFetched, m.ConnectionUp, m.LastFrame)
 	return m
 }

@@ -89,8 +89,11 @@ type connStatus struct {
 	Detail       string  `json:"detail,omitempty"`
 }
 
-// readyz pings Postgres and reports each long connection; it answers 503
-// when the database does not answer or a long connection is down.
+// readyz pings Postgres and reports each long connection. It answers 503
+// when the database does not answer, and only then: a replica whose
+// connection to one platform is down still serves the others, their
+// callbacks and the outbox, and the platform hands its events to the other
+// replicas' connections. The adapters keep the connections' metrics.
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
@@ -112,11 +115,6 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 			out.Connections = map[string]connStatus{}
 		}
 		out.Connections[string(a.Platform())] = cs
-		s.bot.metrics.ConnectionUp.WithLabelValues(string(a.Platform())).Set(map[bool]float64{true: 1}[h.Connected])
-		s.bot.metrics.LastFrameAge.WithLabelValues(string(a.Platform())).Set(cs.LastFrameAge)
-		if !h.Connected {
-			out.Ready = false
-		}
 	}
 	w.Header().Set("Content-Type", "application/json")
 	if !out.Ready {

@@ -74,7 +74,8 @@ type Options struct {
 	// Clock checks callback timestamps and token expiry; default the
 	// system clock.
 	Clock bot.Clock
-	// Metrics count rejected callbacks when the dispatcher has none.
+	// Metrics count rejected callbacks when the dispatcher has none, and
+	// show the Stream connection (bot.ConnHealth).
 	Metrics *bot.Metrics
 	// QPS limits API calls of the app (default 20 a second); the limits
 	// on sends to one chat or user are SendLimits.
@@ -173,6 +174,11 @@ func New(opts Options) (*Adapter, error) {
 		opts:  opts,
 		log:   cmp.Or(opts.Logger, slog.Default()).With(slog.String("platform", string(bot.DingTalk))),
 		clock: opts.Clock,
+	}
+	if opts.Mode == ModeHTTP {
+		a.stream.health = bot.NewConnHealth(bot.DingTalk, opts.Metrics, true, "http mode")
+	} else {
+		a.stream.health = bot.NewConnHealth(bot.DingTalk, opts.Metrics, false, "")
 	}
 	if a.clock == nil {
 		a.clock = bot.SystemClock{}

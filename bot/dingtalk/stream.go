@@ -42,13 +42,13 @@ func (quietSDKLogger) Fatalf(string, ...any)   {}
 
 // streamState is the health of the long connection.
 type streamState struct {
-	mu        sync.Mutex
-	connected bool
-	lastFrame time.Time
-	detail    string
-	curDone   <-chan struct{}
-	runCtx    context.Context
-	poke      chan struct{}
+	// health is connected, the last frame and the detail /readyz shows.
+	health *bot.ConnHealth
+
+	mu      sync.Mutex
+	curDone <-chan struct{}
+	runCtx  context.Context
+	poke    chan struct{}
 
 	// inflight counts frame handlers running, so Run's stop can wait for
 	// them.
@@ -59,22 +59,10 @@ type streamState struct {
 // Health reports the Stream connection: connected, and the time of the
 // last frame (robot message, card callback or the server's ping). In HTTP
 // mode it reports the last callback and is always connected.
-func (a *Adapter) Health() bot.Health {
-	s := &a.stream
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if a.opts.Mode == ModeHTTP {
-		return bot.Health{Connected: true, LastFrame: s.lastFrame, Detail: "http mode"}
-	}
-	return bot.Health{Connected: s.connected, LastFrame: s.lastFrame, Detail: s.detail}
-}
+func (a *Adapter) Health() bot.Health { return a.stream.health.Health() }
 
 // noteCallback records an HTTP callback's arrival.
-func (s *streamState) noteCallback() {
-	s.mu.Lock()
-	s.lastFrame = time.Now()
-	s.mu.Unlock()
-}
+func (s *streamState) noteCallback() { s.health.Frame(time.Now()) }
 
 // enter records a frame that arrived on the connection whose life is ctx,
 // and starts watching that connection when it is new. It returns false when
@@ -87,8 +75,7 @@ func (s *streamState) enter(ctx context.Context, log *slog.Logger) bool {
 		return false
 	}
 	s.inflight.Add(1)
-	s.lastFrame = time.Now()
-	s.connected, s.detail = true, ""
+	s.health.Set(true, "")
 	fresh := done != nil && done != s.curDone
 	if fresh {
 		s.curDone = done
@@ -104,7 +91,7 @@ func (s *streamState) enter(ctx context.Context, log *slog.Logger) bool {
 			}
 			s.mu.Lock()
 			if s.curDone == done {
-				s.connected, s.detail = false, "connection lost"
+				s.health.Set(false, "connection lost")
 				s.curDone = nil
 			}
 			s.mu.Unlock()
@@ -120,11 +107,7 @@ func (s *streamState) enter(ctx context.Context, log *slog.Logger) bool {
 
 func (s *streamState) leave() { s.inflight.Done() }
 
-func (s *streamState) set(connected bool, detail string) {
-	s.mu.Lock()
-	s.connected, s.detail = connected, detail
-	s.mu.Unlock()
-}
+func (s *streamState) set(connected bool, detail string) { s.health.Set(connected, detail) }
 
 // Run keeps the Stream connection up until ctx is done (Stream mode), or
 // just waits (HTTP mode). It returns nil after a clean stop: the connection
@@ -227,7 +210,7 @@ func (a *Adapter) Run(ctx context.Context, d bot.Dispatcher) error {
 	cli.Close()
 	s.mu.Lock()
 	s.closed = true
-	s.connected, s.detail = false, "stopped"
+	s.health.Set(false, "stopped")
 	s.mu.Unlock()
 	s.inflight.Wait()
 	a.bg.Wait()

@@ -43,7 +43,8 @@ type Options struct {
 	// Clock checks webhook timestamps and token expiry; default the system
 	// clock.
 	Clock bot.Clock
-	// Metrics count rejected callbacks when the dispatcher has none.
+	// Metrics count rejected callbacks when the dispatcher has none, and
+	// show the long connection (bot.ConnHealth).
 	Metrics *bot.Metrics
 	// BotOpenID is the bot's own open_id; by default it is read from
 	// bot/v3/info when first needed.
@@ -74,7 +75,7 @@ type Adapter struct {
 	clock   bot.Clock
 	api     *client
 	replays *replayCache
-	conn    connState
+	conn    *bot.ConnHealth
 
 	botMu     sync.Mutex
 	botOpenID string
@@ -127,6 +128,11 @@ func New(opts Options) (*Adapter, error) {
 		replays:   newReplayCache(),
 		botOpenID: opts.BotOpenID,
 		chatKinds: map[string]bot.ChatKind{},
+	}
+	if opts.Mode == ModeWebhook {
+		a.conn = bot.NewConnHealth(bot.Feishu, opts.Metrics, true, "webhook mode")
+	} else {
+		a.conn = bot.NewConnHealth(bot.Feishu, opts.Metrics, false, "")
 	}
 	if a.clock == nil {
 		a.clock = bot.SystemClock{}

@@ -117,7 +117,7 @@ func (a *Adapter) handle(ctx context.Context, d bot.Dispatcher, plain []byte) (*
 	if err := json.Unmarshal(plain, &env); err != nil {
 		return nil, fmt.Errorf("%w: %w", errUndecodable, err)
 	}
-	a.conn.noteFrame(time.Now())
+	a.conn.Frame(time.Now())
 	switch env.Header.EventType {
 	case "im.message.receive_v1":
 		ev, err := a.messageEvent(ctx, &env, plain)

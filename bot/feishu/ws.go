@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -26,41 +25,10 @@ import (
 // Run starts a new client after a backoff, so the process never needs a
 // restart to recover.
 
-// connState is the health of the long connection.
-type connState struct {
-	mu        sync.Mutex
-	connected bool
-	lastFrame time.Time
-	detail    string
-}
-
-func (s *connState) noteFrame(t time.Time) {
-	s.mu.Lock()
-	s.lastFrame = t
-	s.mu.Unlock()
-}
-
-func (s *connState) set(connected bool, detail string) {
-	s.mu.Lock()
-	s.connected, s.detail = connected, detail
-	if connected {
-		s.lastFrame = time.Now()
-	}
-	s.mu.Unlock()
-}
-
 // Health reports the long connection: connected, and the time of its last
 // inbound frame (events, and the server's pongs). In webhook mode it is
 // always connected and reports the last callback.
-func (a *Adapter) Health() bot.Health {
-	s := &a.conn
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if a.opts.Mode == ModeWebhook {
-		return bot.Health{Connected: true, LastFrame: s.lastFrame, Detail: "webhook mode"}
-	}
-	return bot.Health{Connected: s.connected, LastFrame: s.lastFrame, Detail: s.detail}
-}
+func (a *Adapter) Health() bot.Health { return a.conn.Health() }
 
 // Run holds the long connection until ctx ends (webhook mode: it just
 // waits). Events go through the same handle as webhooks.
@@ -69,22 +37,22 @@ func (a *Adapter) Run(ctx context.Context, d bot.Dispatcher) error {
 		<-ctx.Done()
 		return nil
 	}
-	a.conn.set(false, "connecting")
+	a.conn.Set(false, "connecting")
 	wait := a.opts.ReconnectMin
 	for {
 		started := time.Now()
 		err := a.runOnce(ctx, d)
 		if ctx.Err() != nil {
-			a.conn.set(false, "stopped")
+			a.conn.Set(false, "stopped")
 			return nil
 		}
-		a.conn.set(false, "gave up: "+errString(err))
+		a.conn.Set(false, "gave up: "+errString(err))
 		a.log.Warn("Feishu long connection ended; starting again", slog.Duration("after", wait), slog.Any("error", err))
 		if time.Since(started) > 5*a.opts.ReconnectMax {
 			wait = a.opts.ReconnectMin
 		}
 		if bot.Sleep(ctx, wait) != nil {
-			a.conn.set(false, "stopped")
+			a.conn.Set(false, "stopped")
 			return nil
 		}
 		wait = min(2*wait, a.opts.ReconnectMax)
@@ -138,7 +106,7 @@ func (a *Adapter) runOnce(ctx context.Context, d bot.Dispatcher) error {
 			if err != nil {
 				return nil, err
 			}
-			return &frameConn{Conn: c, note: a.conn.noteFrame}, nil
+			return &frameConn{Conn: c, note: a.conn.Frame}, nil
 		},
 	}
 	if t, ok := a.opts.HTTPClient.Transport.(*http.Transport); ok && t.Proxy != nil {
@@ -152,15 +120,15 @@ func (a *Adapter) runOnce(ctx context.Context, d bot.Dispatcher) error {
 		larkws.WithLogger(sdkLogger{a.log}),
 		larkws.WithLogLevel(larkcore.LogLevelError),
 		larkws.WithOnReady(func() {
-			a.conn.set(true, "")
+			a.conn.Set(true, "")
 			a.log.Info("Feishu long connection up")
 		}),
 		larkws.WithOnReconnected(func() {
-			a.conn.set(true, "")
+			a.conn.Set(true, "")
 			a.log.Info("Feishu long connection reconnected")
 		}),
-		larkws.WithOnReconnecting(func() { a.conn.set(false, "reconnecting") }),
-		larkws.WithOnDisconnected(func() { a.conn.set(false, "disconnected") }),
+		larkws.WithOnReconnecting(func() { a.conn.Set(false, "reconnecting") }),
+		larkws.WithOnDisconnected(func() { a.conn.Set(false, "disconnected") }),
 		larkws.WithOnError(func(err error) { a.log.Warn("Feishu long connection error", slog.Any("error", err)) }),
 	)
 	err := cli.Start(ctx)
