@@ -321,7 +321,7 @@ func (s *script) clueSteps() []step {
 			}
 			return p.submit(ctx, office, officeChat, map[string]string{"unit": "lingbao"})
 		}},
-		{at: s.ago(19, 9, 40), why: "签收线索", do: func(ctx context.Context) error {
+		{at: s.ago(19, 14, 0), why: "签收线索", do: func(ctx context.Context) error {
 			if err := p.press(ctx, lingbao.liaison, liaisonChat, "签收线索"); err != nil {
 				return err
 			}

@@ -163,3 +163,22 @@ func TestLoadLaterInTheCampaign(t *testing.T) {
 		t.Fatalf("played %+v", res)
 	}
 }
+
+// TestLoadOnEveryDayOfTheCampaign: whatever today is, the history plays:
+// steps that fall on days off move to the workday before, and steps that
+// depend on each other keep their order when they land on the same day.
+func TestLoadOnEveryDayOfTheCampaign(t *testing.T) {
+	if testing.Short() {
+		t.Skip("plays the history many times")
+	}
+	ctx := context.Background()
+	for day := time.Date(2026, 9, 20, 9, 0, 0, 0, shanghai); day.Before(time.Date(2027, 2, 10, 0, 0, 0, 0, shanghai)); day = day.AddDate(0, 0, 2) {
+		t.Run(day.Format(time.DateOnly), func(t *testing.T) {
+			st := storetest.TestStore(ctx, t) // rolled back when the subtest ends
+			apply(t, ctx, st, "../campaigns/demo.yaml")
+			if _, err := Load(ctx, st, day, nil); err != nil {
+				t.Fatalf("today %s: %v", day.Format(time.DateOnly), err)
+			}
+		})
+	}
+}
