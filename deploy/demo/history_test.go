@@ -172,7 +172,7 @@ func TestLoadOnEveryDayOfTheCampaign(t *testing.T) {
 		t.Skip("plays the history many times")
 	}
 	ctx := context.Background()
-	for day := time.Date(2026, 9, 20, 9, 0, 0, 0, shanghai); day.Before(time.Date(2027, 2, 10, 0, 0, 0, 0, shanghai)); day = day.AddDate(0, 0, 2) {
+	for day := time.Date(2026, 9, 20, 9, 0, 0, 0, shanghai); day.Before(time.Date(2027, 2, 10, 0, 0, 0, 0, shanghai)); day = day.AddDate(0, 0, 3) {
 		t.Run(day.Format(time.DateOnly), func(t *testing.T) {
 			st := storetest.TestStore(ctx, t) // rolled back when the subtest ends
 			apply(t, ctx, st, "../campaigns/demo.yaml")
