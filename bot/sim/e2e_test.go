@@ -324,6 +324,7 @@ func TestSimulatorEndToEnd(t *testing.T) {
 		!strings.Contains(out, "当天发送：2026年11月月报提醒（11月23日（周一）截止，还有 3 天）") {
 		t.Errorf("clock panel says %q", out)
 	}
+	shotTo(t, br, t.TempDir(), "clock-panel")
 	br.waitFor("the monthly reminder", `document.querySelector('`+reminderButton+`') !== null`)
 	t.Logf("reminder card: %s", eval[string](br, `document.querySelector('`+reminderButton+`').closest(".card").textContent`))
 
