@@ -7,6 +7,7 @@ import (
 	"io"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"zhenggai/store"
@@ -27,6 +28,8 @@ type DashUnit struct {
 	ReportLight Light
 	Owed        []string
 	Stat        store.DashUnitStat
+	// OwedLabel is Owed joined: 2026年10月、2026年11月.
+	OwedLabel string
 }
 
 // Open is the unit's items not yet 销号.
@@ -77,7 +80,8 @@ func DashboardOverview(ctx context.Context, st *store.Store, c *store.Campaign, 
 			units = append(units, u)
 		}
 	}
-	stats, err := st.DashUnitStats(ctx, c.ID, ids, lr.cuts(day, loc))
+	cuts := lr.cuts(day, loc) // the calendar asked once: it is slow to ask
+	stats, err := st.DashUnitStats(ctx, c.ID, ids, cuts)
 	if err != nil {
 		return nil, err
 	}
@@ -117,12 +121,13 @@ func DashboardOverview(ctx context.Context, st *store.Store, c *store.Campaign, 
 		default:
 			rs.open, rs.openDue = ps.open.period, ps.open.due
 			du.Report, du.ReportKind, du.ReportLight = "待报送（"+countdown(ps.open.due, day)+"）", "待报送", LightGreen
-			if !ps.open.due.After(lr.cal.addWorkdays(day, lr.soonWorkdays)) {
+			if !ps.open.due.After(cuts.Soon) {
 				du.ReportLight = LightYellow
 			}
 		}
 		counts[du.ReportKind]++
-		du.Light = lr.unitOf(du.Stat.Red, du.Stat.Yellow, rs, day)
+		du.OwedLabel = strings.Join(du.Owed, "、")
+		du.Light = lr.unitOf(du.Stat.Red, du.Stat.Yellow, rs, day, cuts.Soon)
 		lights = append(lights, du.Light)
 		o.Overdue += du.Stat.Red
 		o.Units = append(o.Units, du)

@@ -204,13 +204,14 @@ func (lr lightRule) unit(items []*store.LedgerItem, rs reportState, day time.Tim
 			yellow++
 		}
 	}
-	return lr.unitOf(red, yellow, rs, day)
+	return lr.unitOf(red, yellow, rs, day, lr.cal.addWorkdays(day, lr.soonWorkdays))
 }
 
 // unitOf is a unit's light from the number of its red and yellow open
 // items and its reports: unit's rule, for callers that count the items'
-// lights in SQL (DashLightCuts).
-func (lr lightRule) unitOf(red, yellow int, rs reportState, day time.Time) LightReason {
+// lights in SQL (DashLightCuts). soon is the N-th workday after day (the
+// caller computes it once for many units: the calendar is slow to ask).
+func (lr lightRule) unitOf(red, yellow int, rs reportState, day, soon time.Time) LightReason {
 	out := LightReason{Light: LightGreen, Reason: "按期推进"}
 	switch {
 	case len(rs.owed) > 0:
@@ -220,7 +221,7 @@ func (lr lightRule) unitOf(red, yellow int, rs reportState, day time.Time) Light
 		}
 	case red > 0:
 		out = LightReason{Light: LightRed, Reason: fmt.Sprintf("逾期问题 %d 项", red)}
-	case rs.open != "" && !rs.openDue.After(lr.cal.addWorkdays(day, lr.soonWorkdays)):
+	case rs.open != "" && !rs.openDue.After(soon):
 		out = LightReason{Light: LightYellow, Reason: periodLabel(rs.open) + "月报" + countdown(rs.openDue, day)}
 	case yellow > 0:
 		out = LightReason{Light: LightYellow, Reason: fmt.Sprintf("临期或滞后问题 %d 项", yellow)}

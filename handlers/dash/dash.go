@@ -52,6 +52,11 @@ type Config struct {
 	// zero: 1 every 6 seconds, bursts of 10.
 	LoginRate  rate.Limit
 	LoginBurst int
+	// OverviewTTL is how long an overview is reused (cache.go): zero is
+	// 15 seconds, negative is never. CacheNow tells the cache's time
+	// (time.Now when nil): how old an entry is, not the campaign's day.
+	OverviewTTL time.Duration
+	CacheNow    func() time.Time
 }
 
 // Server serves the dashboard.
@@ -64,6 +69,7 @@ type Server struct {
 	mu       sync.Mutex
 	limiters map[string]*rate.Limiter
 	global   *rate.Limiter
+	cache    *overviewCache
 }
 
 // New returns the dashboard server.
@@ -74,11 +80,18 @@ func New(cfg Config) *Server {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	if cfg.OverviewTTL == 0 {
+		cfg.OverviewTTL = 15 * time.Second
+	}
+	if cfg.CacheNow == nil {
+		cfg.CacheNow = time.Now
+	}
 	if cfg.LoginRate == 0 {
 		cfg.LoginRate, cfg.LoginBurst = rate.Every(6*time.Second), 10
 	}
 	return &Server{cfg: cfg, st: cfg.Store, log: cfg.Logger, secure: strings.HasPrefix(strings.ToLower(cfg.BaseURL), "https://"),
-		limiters: map[string]*rate.Limiter{}, global: rate.NewLimiter(50, 100)}
+		limiters: map[string]*rate.Limiter{}, global: rate.NewLimiter(50, 100),
+		cache: &overviewCache{ttl: cfg.OverviewTTL, now: cfg.CacheNow, entries: map[string]cachedOverview{}}}
 }
 
 // Mount adds the dashboard's routes to mux.

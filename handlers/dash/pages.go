@@ -88,14 +88,25 @@ func (s *Server) css(w http.ResponseWriter, r *http.Request) {
 	http.ServeFileFS(w, r, assets, "static/dash.css")
 }
 
+// unitRow is a unit's line of the overview, every cell a plain field: a
+// thousand rows render in a few milliseconds without function calls.
+type unitRow struct {
+	Key, Name, LightClass, Light, Reason, Report, ReportClass, Owed string
+	InProgress, LongTerm, CloseRequested, Closed, Red               int
+}
+
 // overviewBody is the overview's data.
 type overviewBody struct {
 	*handlers.DashOverview
+	Rows                      []unitRow
+	AsOf                      string
 	OpenedChart, ReportsChart template.HTML
 }
 
 func (s *Server) overview(w http.ResponseWriter, r *http.Request, v *viewer) error {
-	o, err := handlers.DashboardOverview(r.Context(), s.st, v.campaign, v.Viewer, s.cfg.Clock.Now())
+	o, at, err := s.cache.get(v.Viewer, v.campaign.ID, func() (*handlers.DashOverview, error) {
+		return handlers.DashboardOverview(r.Context(), s.st, v.campaign, v.Viewer, s.cfg.Clock.Now())
+	})
 	if err != nil {
 		return err
 	}
@@ -114,7 +125,13 @@ func (s *Server) overview(w http.ResponseWriter, r *http.Request, v *viewer) err
 		opened, closed = append(opened, m.Opened), append(closed, m.Closed)
 		onTime, late = append(onTime, m.ReportsOnTime), append(late, m.Reports-m.ReportsOnTime)
 	}
-	body := overviewBody{DashOverview: o,
+	rows := make([]unitRow, len(o.Units))
+	for i, u := range o.Units {
+		rows[i] = unitRow{Key: u.Unit.Key, Name: u.Unit.Name, LightClass: lightClass(u.Light.Light), Light: u.Light.Light.String(),
+			Reason: u.Light.Reason, Report: u.Report, ReportClass: lightClass(u.ReportLight), Owed: u.OwedLabel,
+			InProgress: u.Stat.InProgress, LongTerm: u.Stat.LongTerm, CloseRequested: u.Stat.CloseRequested, Closed: u.Stat.Closed, Red: u.Stat.Red}
+	}
+	body := overviewBody{DashOverview: o, Rows: rows, AsOf: at.In(v.campaign.Location()).Format("15:04:05"),
 		OpenedChart:  barChart("每月新增与销号问题", months, []series{{"新增问题", "#4e79a7", opened}, {"销号问题", "#59a14f", closed}}),
 		ReportsChart: barChart("每月月报报送", months, []series{{"按时报送", "#59a14f", onTime}, {"逾期报送", "#f28e2b", late}}),
 	}
