@@ -608,23 +608,30 @@ func partRow(r *bot.Request, m *store.Milestone, s *packageStatus) (string, int,
 // summaryPartForm answers summary.part.form {milestone, unit, part[, seq]}:
 // the part's form; the part is opened for files.
 func (h *handler) summaryPartForm(ctx context.Context, r *bot.Request) (*bot.Reply, error) {
-	m, u, err := summaryTarget(ctx, r, true)
-	if err != nil {
-		return nil, err
-	}
-	p, err := lockPackage(ctx, r, m, u)
-	if err != nil {
-		return nil, err
-	}
-	s, err := packageStatusOf(ctx, r.Store, m, u)
-	if err != nil {
-		return nil, err
-	}
-	row, seq, cur, err := partRow(r, m, s)
+	m, u, p, row, seq, cur, err := lockedPart(ctx, r)
 	if err != nil {
 		return nil, err
 	}
 	return bot.CardReply(summaryPartFormCard(m, u, row, seq, cur)), h.openPart(ctx, r, p, row, seq)
+}
+
+// lockedPart loads what a part action acts on: the milestone, the unit, its
+// package (locked), and the part named by the action's params with its
+// current content (nil when empty).
+func lockedPart(ctx context.Context, r *bot.Request) (m *store.Milestone, u *store.Unit, p *store.SummaryPackage,
+	row string, seq int, cur *store.SummaryPart, err error) {
+	if m, u, err = summaryTarget(ctx, r, true); err != nil {
+		return
+	}
+	if p, err = lockPackage(ctx, r, m, u); err != nil {
+		return
+	}
+	s, err := packageStatusOf(ctx, r.Store, m, u)
+	if err != nil {
+		return
+	}
+	row, seq, cur, err = partRow(r, m, s)
+	return
 }
 
 // openPart makes files the asker sends next attach to the part.
@@ -657,19 +664,7 @@ func eventFiles(ctx context.Context, r *bot.Request) ([]int64, []string, error) 
 // seq}: the part's text (and the files sent with it) saved; the part stays
 // open for more files.
 func (h *handler) summaryPartSubmit(ctx context.Context, r *bot.Request) (*bot.Reply, error) {
-	m, u, err := summaryTarget(ctx, r, true)
-	if err != nil {
-		return nil, err
-	}
-	p, err := lockPackage(ctx, r, m, u)
-	if err != nil {
-		return nil, err
-	}
-	s, err := packageStatusOf(ctx, r.Store, m, u)
-	if err != nil {
-		return nil, err
-	}
-	row, seq, cur, err := partRow(r, m, s)
+	m, u, p, row, seq, cur, err := lockedPart(ctx, r)
 	if err != nil {
 		return nil, err
 	}
