@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"zhenggai/bot"
+	"zhenggai/cards"
 	"zhenggai/store"
 )
 
@@ -34,21 +35,16 @@ func itemOfficeSubject(id int64) string { return "item-office:" + strconv.Format
 // redrawItem queues, in r's transaction, the redraw of every card sent
 // about it, as its card now reads.
 func redrawItem(ctx context.Context, r *bot.Request, it *store.LedgerItem, u *store.Unit) error {
-	c, err := itemCard(ctx, r, it, u)
+	err := refreshSubject(ctx, r, itemSubject(it.ID), func() (*cards.Card, error) { return itemCard(ctx, r, it, u) })
 	if err != nil {
-		return err
-	}
-	if err := refreshReminders(ctx, r, itemSubject(it.ID), c); err != nil {
 		return err
 	}
 	// The office's copies, drawn as the office sees them whoever acted.
-	office := *r
-	office.Roles = store.Roles{Office: true}
-	oc, err := officeItemCard(ctx, &office, it, u)
-	if err != nil {
-		return err
-	}
-	return refreshReminders(ctx, r, itemOfficeSubject(it.ID), oc)
+	return refreshSubject(ctx, r, itemOfficeSubject(it.ID), func() (*cards.Card, error) {
+		office := *r
+		office.Roles = store.Roles{Office: true}
+		return officeItemCard(ctx, &office, it, u)
+	})
 }
 
 // tellUnitGroups posts text to the unit's group chats on enabled platforms:

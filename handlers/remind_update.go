@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"slices"
 
 	"zhenggai/bot"
 	"zhenggai/cards"
@@ -22,7 +23,21 @@ import (
 // refreshReminders queues, in r's transaction, a redraw of every card sent
 // about subject as c.
 func refreshReminders(ctx context.Context, r *bot.Request, subject string, c *cards.Card) error {
+	return refreshSubject(ctx, r, subject, func() (*cards.Card, error) { return c, nil })
+}
+
+// refreshSubject is refreshReminders with the card built by build, and
+// only when some card of subject can be redrawn: a change to something
+// nobody holds a card of costs one query.
+func refreshSubject(ctx context.Context, r *bot.Request, subject string, build func() (*cards.Card, error)) error {
 	ds, err := r.Store.DeliveriesBySubject(ctx, subject)
+	if err != nil {
+		return err
+	}
+	if !slices.ContainsFunc(ds, func(d *store.Delivery) bool { return d.MessageID != "" }) {
+		return nil
+	}
+	c, err := build()
 	if err != nil {
 		return err
 	}
