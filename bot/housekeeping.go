@@ -48,4 +48,5 @@ func (b *Bot) Housekeep(ctx context.Context) {
 	prune("inbound_events", func() (int64, error) { return b.store.PruneInboundEvents(ctx, now.Add(-inboundRetention)) })
 	prune("deliveries", func() (int64, error) { return b.store.PruneDeliveries(ctx, now.Add(-deliveryRetention)) })
 	prune("dialogs", func() (int64, error) { return b.store.PruneDialogs(ctx, now) })
+	prune("dash_sessions", func() (int64, error) { return b.store.PruneDash(ctx, now) }) // expired 看板 links and sessions
 }

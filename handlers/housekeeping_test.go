@@ -65,3 +65,28 @@ func TestHousekeepingNeverResends(t *testing.T) {
 	}
 	t.Logf("%d keys queued over the campaign, %d rows left", queued, left)
 }
+
+// TestHousekeepingForgetsExpiredDashLinks: the hourly housekeeping deletes
+// 看板 login links past their ten minutes; a fresh one stays.
+func TestHousekeepingForgetsExpiredDashLinks(t *testing.T) {
+	f := newLgFixture(t)
+	p, err := f.st.PersonByKey(f.ctx, "lu-xm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := f.h.Clock.Now()
+	if err := f.st.CreateDashToken(f.ctx, f.camp.ID, p.ID, "old-token", now.Add(-time.Hour), now.Add(-50*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.st.CreateDashToken(f.ctx, f.camp.ID, p.ID, "new-token", now, now.Add(10*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	f.h.Bot.Housekeep(f.ctx)
+	var n int
+	if err := f.st.DB().QueryRow(f.ctx, `SELECT count(*) FROM dash_tokens`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n != 1 {
+		t.Fatalf("%d dashboard tokens left after housekeeping, want the fresh one", n)
+	}
+}
